@@ -1,0 +1,119 @@
+"""Short-lived connections to the database file, retried with backoff while another process holds it.
+
+DuckDB allows one read-write process or many read-only processes on a file. Nothing here keeps a
+connection open longer than one query or one load, so whoever waits only waits for that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+
+from store import schema, taxonomy
+
+DEFAULT_LOCK_TIMEOUT = float(os.environ.get("SOFTPOWER_LOCK_TIMEOUT", "30"))
+
+
+class StoreError(Exception):
+    """A problem with the database file that the user can act on; the message says what."""
+
+
+class StoreLockedError(StoreError):
+    """The file stayed locked by another process for longer than the allowed wait."""
+
+
+class StoreMissingError(StoreError):
+    """There is no database at the path yet."""
+
+
+WaitCallback = Callable[[str, float], None]
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set lock" in text)
+
+
+def connect(
+    path: str | os.PathLike[str],
+    *,
+    read_only: bool,
+    timeout: float | None = None,
+    on_wait: WaitCallback | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> duckdb.DuckDBPyConnection:
+    """Open the file, retrying with jittered exponential backoff while another process locks it.
+
+    `on_wait(message, waited_seconds)` is called before each retry so the caller can tell the user
+    what it waits for. Raises StoreLockedError after `timeout` seconds, StoreMissingError when a
+    read-only open finds no file.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise StoreMissingError(f"no database at {path}")
+    timeout = DEFAULT_LOCK_TIMEOUT if timeout is None else timeout
+    start = clock()
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            if not _is_lock_error(exc):
+                raise StoreError(f"cannot open database {path}: {exc}") from None
+            waited = clock() - start
+            if waited >= timeout:
+                raise StoreLockedError(
+                    f"database {path} is still locked by another process after {waited:.0f} s "
+                    f"(an import or another writer); try again later or raise "
+                    f"SOFTPOWER_LOCK_TIMEOUT"
+                ) from None
+            if on_wait is not None:
+                who = "a writer" if read_only else "another process"
+                on_wait(f"waiting for {who} to release {path.name}", waited)
+            sleep(min(delay * (0.5 + random.random()), max(0.0, timeout - waited)))
+            delay = min(delay * 2, 1.0)
+
+
+@contextlib.contextmanager
+def reading(
+    path: str | os.PathLike[str],
+    *,
+    timeout: float | None = None,
+    on_wait: WaitCallback | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection for the duration of a `with` block."""
+    con = connect(path, read_only=True, timeout=timeout, on_wait=on_wait)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextlib.contextmanager
+def writing(
+    path: str | os.PathLike[str],
+    *,
+    timeout: float | None = None,
+    on_wait: WaitCallback | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection with the schema migrated and the reference data in place."""
+    con = connect(path, read_only=False, timeout=timeout, on_wait=on_wait)
+    try:
+        schema.migrate(con)
+        taxonomy.sync_reference_data(con)
+        yield con
+    finally:
+        con.close()
+
+
+def initialise(path: str | os.PathLike[str], **kwargs: object) -> None:
+    """Create (or migrate) the database file with its schema and reference data."""
+    with writing(path, **kwargs):  # type: ignore[arg-type]
+        pass

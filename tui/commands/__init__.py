@@ -1,0 +1,10 @@
+"""The headless subcommands of `softpower-tui`; none of them builds a widget."""
+
+from __future__ import annotations
+
+import click
+
+
+def register_all(group: click.Group) -> None:
+    """Attach every subcommand to the top-level group."""
+    # Each subcommand module adds itself here; imports stay local so startup stays fast.
