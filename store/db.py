@@ -1,4 +1,4 @@
-"""Short-lived connections to the database file, retried with backoff while another process holds it.
+"""Short-lived connections to the database file, retried with backoff while it is locked.
 
 DuckDB allows one read-write process or many read-only processes on a file. Nothing here keeps a
 connection open longer than one query or one load, so whoever waits only waits for that.

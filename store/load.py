@@ -185,8 +185,8 @@ class Staging:
         con.register("_batch", table)
         try:
             con.execute(
-                f"INSERT INTO staged SELECT {_STAGED_COLUMNS}, ?::INTEGER, ? + row_number() OVER () "
-                f"FROM _batch",
+                f"INSERT INTO staged SELECT {_STAGED_COLUMNS}, ?::INTEGER, "
+                f"? + row_number() OVER () FROM _batch",
                 [file_no, self._seq],
             )
         finally:
@@ -201,12 +201,12 @@ class Staging:
     # -- validation and normalisation ------------------------------------------------------------
 
     def finalise(self) -> list[Reject]:
-        """Normalise, derive ids and regions, validate; return every reject, sorted by file and line."""
+        """Normalise, derive ids and regions, validate; return all rejects in file, line order."""
         if self._finalised:
             return self.all_rejects()
         con = self._require()
         con.execute(
-            f"""
+            """
             CREATE TABLE norm AS
             SELECT
                 file_no, seq, line,
@@ -218,7 +218,8 @@ class Staging:
                 list_distinct(list_filter(list_transform(coalesce(themes, []), lambda t: trim(t)),
                               lambda t: t IS NOT NULL AND t <> '')) AS themes,
                 list_distinct(list_filter(list_transform(coalesce(countries, []),
-                              lambda c: upper(trim(c))), lambda c: c IS NOT NULL AND c <> '')) AS countries,
+                              lambda c: upper(trim(c))),
+                              lambda c: c IS NOT NULL AND c <> '')) AS countries,
                 list_distinct(list_filter(list_transform(coalesce(regions, []), lambda r: trim(r)),
                               lambda r: r IS NOT NULL AND r <> '')) AS regions,
                 nullif(upper(trim(source_country)), '') AS source_country,
@@ -294,7 +295,8 @@ class Staging:
                                 '#.*$', ''),
                             '/+$', '')), 1, 20),
                     'sha-' || substr(sha256(
-                        coalesce(title, '') || chr(31) || strftime(published, '%Y-%m-%dT%H:%M:%S.%f')
+                        coalesce(title, '') || chr(31)
+                        || strftime(published, '%Y-%m-%dT%H:%M:%S.%f')
                         || chr(31) || coalesce(source, '')), 1, 20)
                 ) AS id,
                 * EXCLUDE (raw_id, problem)

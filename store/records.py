@@ -7,13 +7,14 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 # The columns every importer produces (DESIGN §3), plus `line`: where the record starts in its file.
+# All nullable here: the store rejects records missing `title` or `published` with file and line.
 CANONICAL_SCHEMA = pa.schema(
     [
         pa.field("id", pa.string()),
         pa.field("url", pa.string()),
-        pa.field("title", pa.string(), nullable=False),
+        pa.field("title", pa.string()),
         pa.field("source", pa.string()),
-        pa.field("published", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("published", pa.timestamp("us", tz="UTC")),
         pa.field("themes", pa.list_(pa.string())),
         pa.field("countries", pa.list_(pa.string())),
         pa.field("regions", pa.list_(pa.string())),

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tui.commands import register_all
+from tui.commands.common import DB_HELP
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,7 +15,7 @@ from tui.commands import register_all
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Database file (default: $SOFTPOWER_DB or ~/.local/share/softpower-tui/softpower.duckdb).",
+    help=DB_HELP,
 )
 @click.option("--view", "view_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Open the dashboard with this view file (TOML).")

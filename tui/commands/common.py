@@ -16,6 +16,11 @@ from store.paths import resolve_db_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+DB_HELP = (
+    "Database file (default: $SOFTPOWER_DB, else "
+    "~/.local/share/softpower-tui/softpower.duckdb)."
+)
+
 EXIT_OK = 0
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
@@ -27,7 +32,7 @@ _UNSAFE = re.compile(
 
 
 def visible(text: object) -> str:
-    """Untrusted text made safe for a terminal: control and invisible characters shown as escapes."""
+    """Untrusted text made terminal-safe: control and invisible characters shown as escapes."""
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) > 0xFF
                        else f"\\x{ord(m.group()):02x}", str(text))
 
@@ -39,7 +44,7 @@ def db_option(func: F) -> F:
         "db",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="Database file (default: $SOFTPOWER_DB or ~/.local/share/softpower-tui/softpower.duckdb).",
+        help=DB_HELP,
     )(func)
 
 
@@ -61,7 +66,7 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
 
 
 def handle_errors(func: F) -> F:
-    """Turn store errors and unreadable files into a clear message and exit code 1, never a traceback."""
+    """Turn store errors and unreadable files into a message and exit code 1, never a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -1,0 +1,37 @@
+"""The database path rules: --db > $SOFTPOWER_DB > XDG data dir, parents created."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from store.paths import config_dir, resolve_db_path
+
+
+def test_cli_value_wins_over_environment(tmp_path: Path) -> None:
+    env = {"SOFTPOWER_DB": str(tmp_path / "env.duckdb"), "HOME": str(tmp_path)}
+    assert resolve_db_path(tmp_path / "cli" / "x.duckdb", env) == tmp_path / "cli" / "x.duckdb"
+    assert (tmp_path / "cli").is_dir()
+
+
+def test_environment_wins_over_xdg(tmp_path: Path) -> None:
+    env = {"SOFTPOWER_DB": str(tmp_path / "a" / "b" / "env.duckdb"), "HOME": str(tmp_path)}
+    assert resolve_db_path(None, env) == tmp_path / "a" / "b" / "env.duckdb"
+    assert (tmp_path / "a" / "b").is_dir()
+
+
+def test_xdg_data_home_then_home(tmp_path: Path) -> None:
+    env = {"XDG_DATA_HOME": str(tmp_path / "xdg"), "HOME": str(tmp_path / "home")}
+    assert resolve_db_path(None, env) == tmp_path / "xdg" / "softpower-tui" / "softpower.duckdb"
+    env = {"HOME": str(tmp_path / "home")}
+    expected = tmp_path / "home" / ".local/share/softpower-tui/softpower.duckdb"
+    assert resolve_db_path(None, env) == expected
+    assert expected.parent.is_dir()
+
+
+def test_empty_environment_values_are_ignored(tmp_path: Path) -> None:
+    env = {"SOFTPOWER_DB": "", "XDG_DATA_HOME": "", "HOME": str(tmp_path)}
+    assert resolve_db_path(None, env) == tmp_path / ".local/share/softpower-tui/softpower.duckdb"
+
+
+def test_config_dir_follows_xdg(tmp_path: Path) -> None:
+    assert config_dir({"XDG_CONFIG_HOME": str(tmp_path)}) == tmp_path / "softpower-tui"
