@@ -134,6 +134,7 @@ class Staging:
         self._create_tables()
         self.files: list[FileCounts] = []
         self.rejects: list[tuple[int, Reject]] = []
+        self.notes: list[tuple[int, str]] = []
         self._seq = 0
         self._finalised = False
 
@@ -197,6 +198,10 @@ class Staging:
     def reject(self, reject: Reject, file_no: int = 0) -> None:
         """Record a record the importer could not read."""
         self.rejects.append((file_no, reject))
+
+    def note(self, message: str, file_no: int = 0) -> None:
+        """Record something the user should be told about a file that is not a reject."""
+        self.notes.append((file_no, message))
 
     # -- validation and normalisation ------------------------------------------------------------
 

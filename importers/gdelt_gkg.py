@@ -1,0 +1,512 @@
+"""GDELT Global Knowledge Graph files (2.1: 27 columns, 1.0: 11 columns) → canonical articles.
+
+DuckDB reads the tab-separated file (no header, no quoting) with every column as text and one
+extra column to catch over-long lines; the fields are parsed in SQL and streamed to the staging
+area in Arrow batches. Lines with the wrong number of columns or a bad DATE become rejects with
+their physical line number.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from importers.base import BATCH_ROWS, ImportFormatError, OnDuplicate, ReadOptions
+from importers.fips import fips_table
+from importers.languages import language_table
+from store.load import Staging
+from store.records import Reject
+from store.taxonomy import load_region_map
+
+FORMAT = "gdelt-gkg"
+ON_DUPLICATE: OnDuplicate = "last"
+
+COLUMNS_V2 = (
+    "GKGRECORDID", "DATE", "SourceCollectionIdentifier", "SourceCommonName",
+    "DocumentIdentifier", "Counts", "V2Counts", "Themes", "V2Themes", "Locations",
+    "V2Locations", "Persons", "V2Persons", "Organizations", "V2Organizations", "V2Tone", "Dates",
+    "GCAM", "SharingImage", "RelatedImages", "SocialImageEmbeds", "SocialVideoEmbeds",
+    "Quotations", "AllNames", "Amounts", "TranslationInfo", "Extras",
+)
+COLUMNS_V1 = (
+    "DATE", "NUMARTS", "COUNTS", "THEMES", "LOCATIONS", "PERSONS", "ORGANIZATIONS", "TONE",
+    "CAMEOEVENTIDS", "SOURCES", "SOURCEURLS",
+)
+# The header line some GKG 1.0 files start with.
+_V1_HEADER = "\t".join(COLUMNS_V1[:8])
+
+MAX_LINE_BYTES = 32 * 1024 * 1024
+_NULL = "\x01\x02null\x02\x01"  # a null marker no GKG field holds, so empty fields stay ''
+
+_V2_ID = re.compile(rb"^\d{14}-T?\d+$")
+_DIGITS14 = re.compile(rb"^\d{14}$")
+_DIGITS8 = re.compile(rb"^\d{8}$")
+_DIGITS = re.compile(rb"^\d+$")
+
+
+# -- detection ----------------------------------------------------------------------------------
+
+
+def version(head: bytes) -> str | None:
+    """'2.1' or '1.0' when the start of a file looks like a GKG file of that version, else None."""
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    lines = head.split(b"\n")
+    complete = lines[:-1] if len(lines) > 1 else []
+    candidates = [ln.rstrip(b"\r") for ln in complete if ln.strip()][:3]
+    if not candidates and lines and lines[0].strip():
+        candidates = [lines[0]]  # a first line longer than the head: judge its beginning
+        truncated = True
+    else:
+        truncated = False
+    if not candidates:
+        return None
+    if candidates[0].decode("utf-8", "replace").startswith(_V1_HEADER):
+        return "1.0"
+    found = {_line_version(ln, truncated) for ln in candidates}
+    return found.pop() if len(found) == 1 else None
+
+
+def _line_version(line: bytes, truncated: bool) -> str | None:
+    fields = line.split(b"\t")
+    n = len(fields)
+    if (n == 27 or (truncated and 3 < n < 27)) and _V2_ID.match(fields[0]) \
+            and _DIGITS14.match(fields[1]) and _DIGITS.match(fields[2]):
+        return "2.1"
+    if (n == 11 or (truncated and 2 < n < 11)) and _DIGITS8.match(fields[0]) \
+            and _DIGITS.match(fields[1]):
+        return "1.0"
+    return None
+
+
+def sniff(head: bytes) -> bool:
+    """True when the first few KB of a file look like GKG 2.1 (27 columns) or 1.0 (11 columns)."""
+    return version(head) is not None
+
+
+# -- theme mapping ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThemeMapping:
+    """GKG theme codes → our theme ids: exact codes, `PREFIX*` rules, and what to do otherwise."""
+
+    exact: dict[str, list[str]] = field(default_factory=dict)
+    prefixes: list[tuple[str, list[str]]] = field(default_factory=list)  # longest first
+    keep_unmapped: bool = True
+
+
+def theme_mapping(options: ReadOptions) -> ThemeMapping | None:
+    """The `[gdelt]` part of `--mapping`, checked; None when no mapping was given."""
+    if options.mapping is None:
+        return None
+    where = str(options.mapping_path) if options.mapping_path else "the mapping file"
+    section = options.mapping.get("gdelt")
+    if not isinstance(section, dict) or not isinstance(section.get("themes"), dict):
+        raise ImportFormatError(
+            f"{where}: a mapping for GDELT files needs a [gdelt.themes] table "
+            '(GKG code = "theme-id" or ["id", ...]); see docs/importing.md'
+        )
+    unmapped = section.get("unmapped", "keep")
+    if unmapped not in ("keep", "drop"):
+        raise ImportFormatError(f'{where}: [gdelt] unmapped must be "keep" or "drop"')
+    exact: dict[str, list[str]] = {}
+    prefixes: list[tuple[str, list[str]]] = []
+    for code, target in section["themes"].items():
+        targets = [target] if isinstance(target, str) else target
+        if not code or not isinstance(targets, list) or not all(
+            isinstance(t, str) and t.strip() for t in targets
+        ):
+            raise ImportFormatError(
+                f"{where}: [gdelt.themes] {code!r} must map to a theme id or a list of theme ids"
+            )
+        targets = [t.strip() for t in targets]
+        if code.endswith("*"):
+            if "*" in code[:-1]:
+                raise ImportFormatError(f"{where}: [gdelt.themes] {code!r}: '*' only at the end")
+            prefixes.append((code[:-1], targets))
+        elif "*" in code:
+            raise ImportFormatError(f"{where}: [gdelt.themes] {code!r}: '*' only at the end")
+        else:
+            exact[code] = targets
+    prefixes.sort(key=lambda p: len(p[0]), reverse=True)
+    return ThemeMapping(exact=exact, prefixes=prefixes, keep_unmapped=unmapped == "keep")
+
+
+def _install_mapping(con: duckdb.DuckDBPyConnection, mapping: ThemeMapping | None) -> str:
+    """Put the mapping in session variables; return the SQL that maps a list `themes`."""
+    if mapping is None:
+        return "themes"
+    exact = pa.table(
+        {
+            "code": pa.array(list(mapping.exact), pa.string()),
+            "targets": pa.array(list(mapping.exact.values()), pa.list_(pa.string())),
+        }
+    )
+    rules = pa.table(
+        {
+            "p": pa.array([p for p, _ in mapping.prefixes], pa.string()),
+            "t": pa.array([t for _, t in mapping.prefixes], pa.list_(pa.string())),
+        }
+    )
+    con.register("_theme_exact", exact)
+    con.register("_theme_rules", rules)
+    con.execute(
+        "SET VARIABLE theme_exact = (SELECT map(coalesce(list(code), []), "
+        "coalesce(list(targets), [])) FROM _theme_exact)"
+    )
+    con.execute(
+        "SET VARIABLE theme_rules = (SELECT coalesce(list({'p': p, 't': t} ORDER BY length(p) "
+        "DESC), []) FROM _theme_rules)"
+    )
+    rest = "[th]" if mapping.keep_unmapped else "[]::VARCHAR[]"
+    return f"""list_distinct(flatten(list_transform(themes, lambda th: coalesce(
+        getvariable('theme_exact')[th],
+        list_filter(getvariable('theme_rules'), lambda r: starts_with(th, r.p))[1].t,
+        {rest}))))"""
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def _blank_lines(path: Path) -> list[int]:
+    """Physical numbers (from 1) of the empty lines, which DuckDB's reader skips."""
+    blanks: list[int] = []
+    line = 1
+    prev_newline = True  # the start of the file counts as after a newline
+    with path.open("rb") as fh:
+        while chunk := fh.read(16 * 1024 * 1024):
+            if prev_newline and chunk[:1] == b"\n" or prev_newline and chunk[:2] == b"\r\n":
+                blanks.append(line)
+            for m in re.finditer(rb"\n(?=\r?\n)", chunk):
+                blanks.append(line + chunk.count(b"\n", 0, m.start()) + 1)
+            line += chunk.count(b"\n")
+            prev_newline = chunk.endswith(b"\n")
+    return sorted(set(blanks))
+
+
+def _source_sql(ncols: int) -> str:
+    cols = ", ".join(f"'c{i:02d}': 'VARCHAR'" for i in range(1, ncols + 2))
+    return (
+        "SELECT * FROM read_csv($path, auto_detect = false, header = false, delim = '\t', "
+        "quote = '', escape = '', comment = '', new_line = '\\n', null_padding = true, "
+        f"strict_mode = false, nullstr = $null, max_line_size = {MAX_LINE_BYTES}, "
+        f"buffer_size = {2 * MAX_LINE_BYTES}, columns = {{{cols}}}) WITH ORDINALITY"
+    )
+
+
+_COUNTRIES_SQL = """
+    list_distinct(list_filter(list_transform(
+        list_concat(string_split(coalesce({a}, ''), ';'), string_split(coalesce({b}, ''), ';')),
+        lambda loc: trim(split_part(loc, '#', 3))), lambda c: c <> ''))
+"""
+
+
+def _query_v2(themes_sql: str) -> str:
+    return f"""
+    WITH src AS ({_source_sql(27)}),
+    parsed AS (
+        SELECT
+            ordinality AS ord,
+            c01, c02, c03, c04, c05, c16, c26, c27,
+            CASE WHEN c28 IS NOT NULL THEN 'more than 27'
+                 WHEN c27 IS NULL THEN (27 - (
+                    (c02 IS NULL)::INT + (c03 IS NULL)::INT + (c04 IS NULL)::INT
+                    + (c05 IS NULL)::INT + (c06 IS NULL)::INT + (c07 IS NULL)::INT
+                    + (c08 IS NULL)::INT + (c09 IS NULL)::INT + (c10 IS NULL)::INT
+                    + (c11 IS NULL)::INT + (c12 IS NULL)::INT + (c13 IS NULL)::INT
+                    + (c14 IS NULL)::INT + (c15 IS NULL)::INT + (c16 IS NULL)::INT
+                    + (c17 IS NULL)::INT + (c18 IS NULL)::INT + (c19 IS NULL)::INT
+                    + (c20 IS NULL)::INT + (c21 IS NULL)::INT + (c22 IS NULL)::INT
+                    + (c23 IS NULL)::INT + (c24 IS NULL)::INT + (c25 IS NULL)::INT
+                    + (c26 IS NULL)::INT + 1))::VARCHAR
+            END AS bad_count,
+            try_strptime(trim(c02), '%Y%m%d%H%M%S') AS batch_time,
+            list_distinct(list_filter(list_concat(
+                list_transform(string_split(coalesce(c08, ''), ';'), lambda t: trim(t)),
+                list_transform(string_split(coalesce(c09, ''), ';'),
+                               lambda t: trim(split_part(t, ',', 1)))),
+                lambda t: t <> '')) AS themes,
+            {_COUNTRIES_SQL.format(a="c10", b="c11")} AS fips_codes
+        FROM src
+    )
+    SELECT
+        ord,
+        CASE
+            WHEN bad_count IS NOT NULL
+                THEN 'expected 27 tab-separated columns (GKG 2.1), found ' || bad_count
+            WHEN batch_time IS NULL
+                THEN 'bad DATE ' || coalesce('"' || left(c02, 40) || '"', '(empty)')
+                     || ' (expected YYYYMMDDHHMMSS)'
+            WHEN trim(c01) = '' THEN 'empty GKGRECORDID'
+        END AS problem,
+        trim(c01) AS id,
+        CASE WHEN trim(c03) = '1' THEN nullif(trim(c05), '') END AS url,
+        coalesce(regexp_extract(c27, '<PAGE_TITLE>(.*?)</PAGE_TITLE>', 1), '') AS title,
+        nullif(trim(c04), '') AS source,
+        coalesce(
+            try_strptime(regexp_extract(c27,
+                '<PAGE_PRECISEPUBTIMESTAMP>\\s*(\\d{{14}})\\s*</PAGE_PRECISEPUBTIMESTAMP>', 1),
+                '%Y%m%d%H%M%S'),
+            batch_time)::TIMESTAMPTZ AS published,
+        {themes_sql} AS themes,
+        list_distinct(list_filter(list_transform(fips_codes,
+            lambda c: getvariable('fips_iso')[c]),
+            lambda c: c IS NOT NULL AND getvariable('known')[c])) AS countries,
+        list_filter(fips_codes, lambda c: getvariable('fips_iso')[c] IS NULL) AS no_iso,
+        list_filter(list_transform(fips_codes, lambda c: getvariable('fips_iso')[c]),
+            lambda c: c IS NOT NULL AND getvariable('known')[c] IS NULL) AS unknown_iso,
+        CASE WHEN trim(coalesce(c26, '')) = '' THEN 'en'
+             ELSE coalesce(
+                getvariable('lang')[lower(regexp_extract(c26, 'srclc:([A-Za-z]+)', 1))],
+                nullif(lower(regexp_extract(c26, 'srclc:([A-Za-z]+)', 1)), ''))
+        END AS language,
+        try_cast(trim(split_part(c16, ',', 1)) AS DOUBLE) AS tone
+    FROM parsed
+    """
+
+
+def _query_v1(themes_sql: str) -> str:
+    return f"""
+    WITH src AS ({_source_sql(11)}),
+    parsed AS (
+        SELECT
+            ordinality AS ord,
+            c01, c08, c10, c11,
+            CASE WHEN c12 IS NOT NULL THEN 'more than 11'
+                 WHEN c11 IS NULL THEN (11 - (
+                    (c02 IS NULL)::INT + (c03 IS NULL)::INT + (c04 IS NULL)::INT
+                    + (c05 IS NULL)::INT + (c06 IS NULL)::INT + (c07 IS NULL)::INT
+                    + (c08 IS NULL)::INT + (c09 IS NULL)::INT + (c10 IS NULL)::INT + 1))::VARCHAR
+            END AS bad_count,
+            try_strptime(trim(c01), '%Y%m%d') AS batch_day,
+            list_distinct(list_filter(
+                list_transform(string_split(coalesce(c04, ''), ';'), lambda t: trim(t)),
+                lambda t: t <> '')) AS themes,
+            {_COUNTRIES_SQL.format(a="c05", b="NULL")} AS fips_codes,
+            nullif(trim(split_part(coalesce(c11, ''), '<UDIV>', 1)), '') AS first_url
+        FROM src
+        WHERE NOT (ordinality = 1 AND starts_with(c01, 'DATE') AND trim(c02) = 'NUMARTS')
+    )
+    SELECT
+        ord,
+        CASE
+            WHEN bad_count IS NOT NULL
+                THEN 'expected 11 tab-separated columns (GKG 1.0), found ' || bad_count
+            WHEN batch_day IS NULL
+                THEN 'bad DATE ' || coalesce('"' || left(c01, 40) || '"', '(empty)')
+                     || ' (expected YYYYMMDD)'
+        END AS problem,
+        CASE WHEN first_url IS NULL THEN 'gkg1-' || substr(sha256(
+            concat_ws(chr(31), c01, c08, c10, c11, array_to_string(themes, ';'),
+                      array_to_string(fips_codes, ';'))), 1, 20) END AS id,
+        first_url AS url,
+        '' AS title,
+        nullif(trim(split_part(coalesce(c10, ''), ';', 1)), '') AS source,
+        batch_day::TIMESTAMPTZ AS published,
+        {themes_sql} AS themes,
+        list_distinct(list_filter(list_transform(fips_codes,
+            lambda c: getvariable('fips_iso')[c]),
+            lambda c: c IS NOT NULL AND getvariable('known')[c])) AS countries,
+        list_filter(fips_codes, lambda c: getvariable('fips_iso')[c] IS NULL) AS no_iso,
+        list_filter(list_transform(fips_codes, lambda c: getvariable('fips_iso')[c]),
+            lambda c: c IS NOT NULL AND getvariable('known')[c] IS NULL) AS unknown_iso,
+        NULL::VARCHAR AS language,
+        try_cast(trim(split_part(c08, ',', 1)) AS DOUBLE) AS tone
+    FROM parsed
+    """
+
+
+def _connect(mapping: ThemeMapping | None) -> tuple[duckdb.DuckDBPyConnection, str]:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET preserve_insertion_order = true")
+    con.register("_fips", fips_table())
+    con.execute("SET VARIABLE fips_iso = (SELECT map(list(fips), list(iso2)) FROM _fips)")
+    con.register("_known", load_region_map().select("country").to_arrow())
+    con.execute(
+        "SET VARIABLE known = (SELECT map(coalesce(list(country), []), "
+        "coalesce(list(true), [])) FROM _known)"
+    )
+    con.register("_lang", language_table())
+    con.execute(
+        "SET VARIABLE lang = (SELECT map(list(key), list(iso639_1)) FROM _lang "
+        "WHERE length(key) = 3)"
+    )
+    return con, _install_mapping(con, mapping)
+
+
+def _unescape_titles(titles: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Decode HTML character references in the titles that hold any (GDELT keeps them)."""
+    arr = titles.combine_chunks() if isinstance(titles, pa.ChunkedArray) else titles
+    mask = pc.match_substring_regex(arr, r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+    if not pc.any(mask).as_py():
+        return arr
+    values = arr.to_pylist()
+    for i, hit in enumerate(mask.to_pylist()):
+        if hit:
+            values[i] = html.unescape(values[i])
+    return pa.array(values, pa.string())
+
+
+@dataclass
+class GkgReport:
+    """What a GDELT read left out without rejecting anything: country codes it could not use."""
+
+    no_iso: dict[str, int] = field(default_factory=dict)  # FIPS codes with no ISO equivalent
+    unknown_iso: dict[str, int] = field(default_factory=dict)  # ISO codes not in the region map
+
+    def describe(self) -> str | None:
+        parts = []
+        if self.no_iso:
+            parts.append(
+                f"{sum(self.no_iso.values()):,} FIPS country codes with no ISO 3166-1 "
+                f"equivalent ({_top(self.no_iso)})"
+            )
+        if self.unknown_iso:
+            parts.append(
+                f"{sum(self.unknown_iso.values()):,} country codes missing from the region map "
+                f"({_top(self.unknown_iso)})"
+            )
+        if not parts:
+            return None
+        return "left out of articles' countries (not an error): " + "; ".join(parts)
+
+    def count(self, column: pa.ChunkedArray, into: dict[str, int]) -> None:
+        """Add the codes of a list column (one list per article) to `into`."""
+        flat = pc.list_flatten(column.combine_chunks())
+        if len(flat) == 0:
+            return
+        for item in pc.value_counts(flat).to_pylist():
+            into[item["values"]] = into.get(item["values"], 0) + int(item["counts"])
+
+
+def _top(counts: dict[str, int]) -> str:
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
+    more = ", ..." if len(counts) > len(top) else ""
+    return ", ".join(f"{code} ×{n:,}" for code, n in top) + more
+
+
+def _batches(
+    path: Path, options: ReadOptions
+) -> Iterator[tuple[pa.RecordBatch, list[int] | None]]:
+    head = _read_head(path)
+    ver = version(head)
+    if ver is None:
+        raise ImportFormatError(
+            f"{path}: not a GDELT GKG file (expected 27 tab-separated columns for GKG 2.1 "
+            "or 11 for GKG 1.0 on every line, no header)"
+        )
+    con, themes_sql = _connect(theme_mapping(options))
+    query = _query_v2(themes_sql) if ver == "2.1" else _query_v1(themes_sql)
+    blanks = _blank_lines(path)
+    try:
+        reader = con.sql(query, params={"path": str(path), "null": _NULL}).to_arrow_reader(
+            BATCH_ROWS
+        )
+        for batch in reader:
+            yield batch, blanks
+    except duckdb.Error as exc:
+        raise ImportFormatError(f"{path}: cannot be read as GKG {ver}: {_first_line(exc)}") \
+            from exc
+    finally:
+        con.close()
+
+
+def _read_head(path: Path, size: int = 64 * 1024) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(size)
+    except OSError as exc:
+        raise ImportFormatError(f"{path}: cannot be read ({exc.strerror})") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _physical_lines(ord_col: pa.Array, blanks: list[int] | None) -> pa.Array:
+    """Row ordinals (1 = first non-empty line) → physical line numbers, given the empty lines."""
+    ords = ord_col.cast(pa.int64())
+    if not blanks:
+        return ords
+    keys = pl.Series([b - i for i, b in enumerate(blanks)], dtype=pl.Int64)
+    series = pl.Series(ords)
+    shift = keys.search_sorted(series, side="right")
+    return (series + shift.cast(pl.Int64)).to_arrow()
+
+
+def read(path: Path, staging: Staging, file_no: int, options: ReadOptions) -> None:
+    """Stream a GKG 2.1 or 1.0 file into `staging`; bad lines become rejects."""
+    report = read_with_report(path, staging, file_no, options)
+    note = report.describe()
+    if note is not None:
+        _note(staging, file_no, note)
+
+
+def read_with_report(
+    path: Path, staging: Staging, file_no: int, options: ReadOptions
+) -> GkgReport:
+    """`read`, returning what was dropped along the way."""
+    path = Path(path)
+    name = staging.files[file_no].path if file_no < len(staging.files) else str(path)
+    report = GkgReport()
+    extra_theme = options.theme.strip() if options.theme and options.theme.strip() else None
+    for batch, blanks in _batches(path, options):
+        table = pa.Table.from_batches([batch])
+        lines = _physical_lines(table.column("ord").combine_chunks(), blanks)
+        table = table.append_column("line", lines)
+        problems = table.column("problem")
+        bad_mask = pc.is_valid(problems)
+        if pc.any(bad_mask).as_py():
+            bad = table.filter(bad_mask).select(["line", "problem"]).to_pylist()
+            for row in bad:
+                staging.reject(Reject(name, int(row["line"]), row["problem"]), file_no)
+                if options.strict:
+                    return report
+            table = table.filter(pc.invert(bad_mask))
+        if table.num_rows == 0:
+            continue
+        report.count(table.column("no_iso"), report.no_iso)
+        report.count(table.column("unknown_iso"), report.unknown_iso)
+        themes = table.column("themes")
+        if extra_theme is not None:
+            themes = _add_theme(table.column("themes"), extra_theme)
+        out = pa.table(
+            {
+                "id": table.column("id"),
+                "url": table.column("url"),
+                "title": _unescape_titles(table.column("title")),
+                "source": table.column("source"),
+                "published": table.column("published"),
+                "themes": themes,
+                "countries": table.column("countries"),
+                "language": table.column("language"),
+                "tone": table.column("tone"),
+                "line": table.column("line"),
+            }
+        )
+        staging.add(out, file_no)
+    return report
+
+
+def _add_theme(themes: pa.ChunkedArray, theme: str) -> pa.Array:
+    frame = pl.DataFrame({"t": pl.Series(themes.combine_chunks())})
+    return frame.select(
+        pl.col("t").fill_null(pl.lit([], dtype=pl.List(pl.String))).list.concat(
+            pl.lit([theme], dtype=pl.List(pl.String))
+        ).list.unique(maintain_order=True)
+    ).to_series().to_arrow()
+
+
+def _note(staging: Staging, file_no: int, message: str) -> None:
+    note = getattr(staging, "note", None)
+    if callable(note):
+        note(message, file_no)
