@@ -357,7 +357,7 @@ def _unescape_titles(titles: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 
 @dataclass
-class GkgReport:
+class CodeReport:
     """What a GDELT read left out without rejecting anything: country codes it could not use."""
 
     no_iso: dict[str, int] = field(default_factory=dict)  # FIPS codes with no ISO equivalent
@@ -453,11 +453,11 @@ def read(path: Path, staging: Staging, file_no: int, options: ReadOptions) -> No
 
 def read_with_report(
     path: Path, staging: Staging, file_no: int, options: ReadOptions
-) -> GkgReport:
+) -> CodeReport:
     """`read`, returning what was dropped along the way."""
     path = Path(path)
     name = staging.files[file_no].path if file_no < len(staging.files) else str(path)
-    report = GkgReport()
+    report = CodeReport()
     extra_theme = options.theme.strip() if options.theme and options.theme.strip() else None
     for batch, blanks in _batches(path, options):
         table = pa.Table.from_batches([batch])
