@@ -8,6 +8,7 @@ their physical line number.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from collections.abc import Iterator
@@ -70,7 +71,8 @@ def version(head: bytes) -> str | None:
         return None
     if candidates[0].decode("utf-8", "replace").startswith(_V1_HEADER):
         return "1.0"
-    found = {_line_version(ln, truncated) for ln in candidates}
+    # One malformed line among the first few does not hide the format; two formats do.
+    found = {_line_version(ln, truncated) for ln in candidates} - {None}
     return found.pop() if len(found) == 1 else None
 
 
@@ -196,7 +198,7 @@ def _source_sql(ncols: int) -> str:
     cols = ", ".join(f"'c{i:02d}': 'VARCHAR'" for i in range(1, ncols + 2))
     return (
         "SELECT * FROM read_csv($path, auto_detect = false, header = false, delim = '\t', "
-        "quote = '', escape = '', comment = '', new_line = '\\n', null_padding = true, "
+        "quote = '', escape = '', comment = '', null_padding = true, "
         f"strict_mode = false, nullstr = $null, max_line_size = {MAX_LINE_BYTES}, "
         f"buffer_size = {2 * MAX_LINE_BYTES}, columns = {{{cols}}}) WITH ORDINALITY"
     )
@@ -291,7 +293,10 @@ def _query_v1(themes_sql: str) -> str:
                 list_transform(string_split(coalesce(c04, ''), ';'), lambda t: trim(t)),
                 lambda t: t <> '')) AS themes,
             {_COUNTRIES_SQL.format(a="c05", b="NULL")} AS fips_codes,
-            nullif(trim(split_part(coalesce(c11, ''), '<UDIV>', 1)), '') AS first_url
+            -- SOURCEURLS may hold several URLs, or a citation ("BBC Monitoring") instead
+            CASE WHEN regexp_matches(trim(split_part(coalesce(c11, ''), '<UDIV>', 1)),
+                                     '^[A-Za-z]+://')
+                 THEN trim(split_part(c11, '<UDIV>', 1)) END AS first_url
         FROM src
         WHERE NOT (ordinality = 1 AND starts_with(c01, 'DATE') AND trim(c02) = 'NUMARTS')
     )
@@ -448,7 +453,7 @@ def read(path: Path, staging: Staging, file_no: int, options: ReadOptions) -> No
     report = read_with_report(path, staging, file_no, options)
     note = report.describe()
     if note is not None:
-        _note(staging, file_no, note)
+        staging.note(note, file_no)
 
 
 def read_with_report(
@@ -459,41 +464,42 @@ def read_with_report(
     name = staging.files[file_no].path if file_no < len(staging.files) else str(path)
     report = CodeReport()
     extra_theme = options.theme.strip() if options.theme and options.theme.strip() else None
-    for batch, blanks in _batches(path, options):
-        table = pa.Table.from_batches([batch])
-        lines = _physical_lines(table.column("ord").combine_chunks(), blanks)
-        table = table.append_column("line", lines)
-        problems = table.column("problem")
-        bad_mask = pc.is_valid(problems)
-        if pc.any(bad_mask).as_py():
-            bad = table.filter(bad_mask).select(["line", "problem"]).to_pylist()
-            for row in bad:
-                staging.reject(Reject(name, int(row["line"]), row["problem"]), file_no)
-                if options.strict:
-                    return report
-            table = table.filter(pc.invert(bad_mask))
-        if table.num_rows == 0:
-            continue
-        report.count(table.column("no_iso"), report.no_iso)
-        report.count(table.column("unknown_iso"), report.unknown_iso)
-        themes = table.column("themes")
-        if extra_theme is not None:
-            themes = _add_theme(table.column("themes"), extra_theme)
-        out = pa.table(
-            {
-                "id": table.column("id"),
-                "url": table.column("url"),
-                "title": _unescape_titles(table.column("title")),
-                "source": table.column("source"),
-                "published": table.column("published"),
-                "themes": themes,
-                "countries": table.column("countries"),
-                "language": table.column("language"),
-                "tone": table.column("tone"),
-                "line": table.column("line"),
-            }
-        )
-        staging.add(out, file_no)
+    with contextlib.closing(_batches(path, options)) as batches:
+        for batch, blanks in batches:
+            table = pa.Table.from_batches([batch])
+            lines = _physical_lines(table.column("ord").combine_chunks(), blanks)
+            table = table.append_column("line", lines)
+            problems = table.column("problem")
+            bad_mask = pc.is_valid(problems)
+            if pc.any(bad_mask).as_py():
+                bad = table.filter(bad_mask).select(["line", "problem"]).to_pylist()
+                for row in bad:
+                    staging.reject(Reject(name, int(row["line"]), row["problem"]), file_no)
+                    if options.strict:
+                        return report
+                table = table.filter(pc.invert(bad_mask))
+            if table.num_rows == 0:
+                continue
+            report.count(table.column("no_iso"), report.no_iso)
+            report.count(table.column("unknown_iso"), report.unknown_iso)
+            themes = table.column("themes")
+            if extra_theme is not None:
+                themes = _add_theme(table.column("themes"), extra_theme)
+            out = pa.table(
+                {
+                    "id": table.column("id"),
+                    "url": table.column("url"),
+                    "title": _unescape_titles(table.column("title")),
+                    "source": table.column("source"),
+                    "published": table.column("published"),
+                    "themes": themes,
+                    "countries": table.column("countries"),
+                    "language": table.column("language"),
+                    "tone": table.column("tone"),
+                    "line": table.column("line"),
+                }
+            )
+            staging.add(out, file_no)
     return report
 
 
@@ -504,9 +510,3 @@ def _add_theme(themes: pa.ChunkedArray, theme: str) -> pa.Array:
             pl.lit([theme], dtype=pl.List(pl.String))
         ).list.unique(maintain_order=True)
     ).to_series().to_arrow()
-
-
-def _note(staging: Staging, file_no: int, message: str) -> None:
-    note = getattr(staging, "note", None)
-    if callable(note):
-        note(message, file_no)
