@@ -60,6 +60,11 @@ def fips_to_iso2(code: str | None) -> str | None:
     return _mapping().get(code.strip().upper())
 
 
+def fips_mapping() -> dict[str, str]:
+    """The conversion as a dict (a copy), for Polars `replace_strict` and the like."""
+    return dict(_mapping())
+
+
 @cache
 def fips_table() -> pa.Table:
     """The conversion as a two-column Arrow table (`fips`, `iso2`), for joins in DuckDB/Polars."""

@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from importers.base import BATCH_ROWS, ImportFormatError, OnDuplicate, ReadOptions
-from importers.fips import country_to_iso2, fips_table
+from importers.fips import country_to_iso2, fips_mapping
 from importers.gdelt_gkg import CodeReport, ThemeMapping, theme_mapping
 from importers.languages import to_iso639_1
 from store.load import Staging
@@ -233,10 +233,8 @@ def _flush(
         {"line": [line for line, _ in batch], **cols},
         schema={"line": pl.Int64, **dict.fromkeys(cols, pl.String)},
     )
-    known = load_region_map()["country"]
-    fips = pl.from_arrow(fips_table())
-    assert isinstance(fips, pl.DataFrame)
-    fips_map = dict(zip(fips["fips"].to_list(), fips["iso2"].to_list(), strict=True))
+    known = load_region_map()["country"].to_list()
+    fips_map = fips_mapping()
     day = pl.concat_str(
         [pl.col(c).str.strip_chars().str.zfill(2) for c in ("year", "month", "day")],
         separator="-",
@@ -251,7 +249,7 @@ def _flush(
     )
     frame = frame.with_columns(
         countries=pl.col("iso").list.eval(
-            pl.element().filter(pl.element().is_in(known.to_list()))
+            pl.element().filter(pl.element().is_in(known))
         ).list.unique(maintain_order=True),
     )
     bad = frame.filter(pl.col("published").is_null())
@@ -286,7 +284,7 @@ def _flush(
     return True
 
 
-def _count_codes(frame: pl.DataFrame, known: pl.Series, report: DocReport) -> None:
+def _count_codes(frame: pl.DataFrame, known: list[str], report: DocReport) -> None:
     codes = frame.select(pl.col("fips").explode(), pl.col("iso").explode()).drop_nulls("fips")
     no_iso = codes.filter(pl.col("iso").is_null())["fips"].value_counts()
     for code, n in no_iso.iter_rows():
@@ -303,7 +301,7 @@ def _map_unique(series: pl.Series, convert: Callable[[str], str | None]) -> pl.S
     return stripped.replace_strict(lookup, default=None, return_dtype=pl.String)
 
 
-def _source_countries(frame: pl.DataFrame, known: pl.Series, report: DocReport) -> pl.Series:
+def _source_countries(frame: pl.DataFrame, known: list[str], report: DocReport) -> pl.Series:
     raw = frame["sourceCountry"].str.strip_chars()
     iso = _map_unique(raw, country_to_iso2)
     usable = iso.is_in(known)
