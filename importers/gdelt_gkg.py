@@ -178,20 +178,23 @@ def _install_mapping(con: duckdb.DuckDBPyConnection, mapping: ThemeMapping | Non
 # -- reading ------------------------------------------------------------------------------------
 
 
-def _blank_lines(path: Path) -> list[int]:
+def _blank_lines(path: Path, chunk_size: int = 16 * 1024 * 1024) -> list[int]:
     """Physical numbers (from 1) of the empty lines, which DuckDB's reader skips."""
-    blanks: list[int] = []
-    line = 1
-    prev_newline = True  # the start of the file counts as after a newline
+    blanks: set[int] = set()
+    newlines = 0  # newlines in the file before the current chunk
+    carry = b"\n"  # the bytes before the chunk; at the start, a newline that is not in the file
+    start = True
     with path.open("rb") as fh:
-        while chunk := fh.read(16 * 1024 * 1024):
-            if prev_newline and chunk[:1] == b"\n" or prev_newline and chunk[:2] == b"\r\n":
-                blanks.append(line)
-            for m in re.finditer(rb"\n(?=\r?\n)", chunk):
-                blanks.append(line + chunk.count(b"\n", 0, m.start()) + 1)
-            line += chunk.count(b"\n")
-            prev_newline = chunk.endswith(b"\n")
-    return sorted(set(blanks))
+        while chunk := fh.read(chunk_size):
+            text = carry + chunk
+            if b"\n\n" in text or b"\n\r\n" in text:
+                # newlines in the file before text[0]
+                base = -1 if start else newlines - carry.count(b"\n")
+                for m in re.finditer(rb"\n(?=\r?\n)", text):
+                    blanks.add(base + text.count(b"\n", 0, m.start()) + 2)
+            newlines += chunk.count(b"\n")
+            carry, start = text[-2:], False
+    return sorted(blanks)
 
 
 def _source_sql(ncols: int) -> str:

@@ -319,3 +319,13 @@ def test_real_gkg10_imports(tmp_path: Path) -> None:
     cited = [a for a in arts if a["url"] is None]
     assert [a["source"] for a in cited] == ["BBC Monitoring"]
     assert cited[0]["id"].startswith("gkg1-")
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 7, 1 << 20])
+def test_blank_line_scan_across_chunk_edges(newline: str, chunk_size: int, tmp_path: Path) -> None:
+    lines = ["", "a", "", "", "b\tc", "x" * 5, "", "d", ""]
+    path = tmp_path / "blanks.tsv"
+    path.write_bytes(newline.join(lines).encode("utf-8") + newline.encode())
+    expected = [i for i, text in enumerate(lines, start=1) if text == ""]
+    assert gdelt_gkg._blank_lines(path, chunk_size) == expected
