@@ -422,8 +422,7 @@ def _batches(
         for batch in reader:
             yield batch, blanks
     except duckdb.Error as exc:
-        raise ImportFormatError(f"{path}: cannot be read as GKG {ver}: {_first_line(exc)}") \
-            from exc
+        raise ImportFormatError(_describe_error(path, ver, exc)) from exc
     finally:
         con.close()
 
@@ -436,8 +435,19 @@ def _read_head(path: Path, size: int = 64 * 1024) -> bytes:
         raise ImportFormatError(f"{path}: cannot be read ({exc.strerror})") from exc
 
 
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+def _describe_error(path: Path, ver: str, exc: BaseException) -> str:
+    """DuckDB's reader error as `file:line: reason`, without its long list of options."""
+    text = str(exc)
+    where = re.search(r"CSV Error on Line: (\d+)", text)
+    prefix = f"{path}:{where.group(1)}" if where else str(path)
+    if "Invalid unicode" in text:
+        return f"{prefix}: not valid UTF-8 text (GDELT files are UTF-8)"
+    if "maximum line size" in text.lower():
+        return f"{prefix}: a line longer than {MAX_LINE_BYTES // (1024 * 1024)} MB"
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    reason = next((ln for ln in lines[1:] if not ln.startswith("Original Line")), lines[0]
+                  if lines else type(exc).__name__)
+    return f"{prefix}: cannot be read as GKG {ver}: {reason.strip()}"
 
 
 def _physical_lines(ord_col: pa.Array, blanks: list[int] | None) -> pa.Array:

@@ -83,6 +83,16 @@ def test_not_a_gkg_file_is_a_clear_error(tmp_path: Path) -> None:
         gdelt_gkg.read(path, st, st.begin_file(str(path), "gdelt-gkg"), ReadOptions())
 
 
+def test_invalid_utf8_names_file_and_line(tmp_path: Path) -> None:
+    lines = (FIXTURES / "gkg21_nasty.tsv").read_bytes().split(b"\n")
+    lines[6] = lines[6].replace(b"addis", b"add\xff\xfeis")
+    path = tmp_path / "latin.tsv"
+    path.write_bytes(b"\n".join(lines))
+    with Staging() as st, pytest.raises(ImportFormatError) as info:
+        gdelt_gkg.read(path, st, st.begin_file(str(path), "gdelt-gkg"), ReadOptions())
+    assert str(info.value) == f"{path}:7: not valid UTF-8 text (GDELT files are UTF-8)"
+
+
 # -- GKG 2.1 fixture -----------------------------------------------------------------------------
 
 
