@@ -1,7 +1,7 @@
 """GDELT Global Knowledge Graph files (2.1: 27 columns, 1.0: 11 columns) → canonical articles.
 
 DuckDB reads the tab-separated file (no header, no quoting) with every column as text and one
-extra column to catch over-long lines; the fields are parsed in SQL and streamed to the staging
+extra column to catch lines with too many; the fields are parsed in SQL and streamed to the staging
 area in Arrow batches. Lines with the wrong number of columns or a bad DATE become rejects with
 their physical line number.
 """
@@ -207,6 +207,15 @@ def _source_sql(ncols: int) -> str:
     )
 
 
+def _bad_count(ncols: int) -> str:
+    """SQL: how many columns a line had, as text, when it is not `ncols` (NULL when it is)."""
+    missing = " + ".join(f"(c{i:02d} IS NULL)::INT" for i in range(2, ncols + 1))
+    return (
+        f"CASE WHEN c{ncols + 1:02d} IS NOT NULL THEN 'more than {ncols}' "
+        f"WHEN c{ncols:02d} IS NULL THEN ({ncols} - ({missing}))::VARCHAR"
+    )
+
+
 _COUNTRIES_SQL = """
     list_distinct(list_filter(list_transform(
         list_concat(string_split(coalesce({a}, ''), ';'), string_split(coalesce({b}, ''), ';')),
@@ -221,17 +230,7 @@ def _query_v2(themes_sql: str) -> str:
         SELECT
             ordinality AS ord,
             c01, c02, c03, c04, c05, c16, c26, c27,
-            CASE WHEN c28 IS NOT NULL THEN 'more than 27'
-                 WHEN c27 IS NULL THEN (27 - (
-                    (c02 IS NULL)::INT + (c03 IS NULL)::INT + (c04 IS NULL)::INT
-                    + (c05 IS NULL)::INT + (c06 IS NULL)::INT + (c07 IS NULL)::INT
-                    + (c08 IS NULL)::INT + (c09 IS NULL)::INT + (c10 IS NULL)::INT
-                    + (c11 IS NULL)::INT + (c12 IS NULL)::INT + (c13 IS NULL)::INT
-                    + (c14 IS NULL)::INT + (c15 IS NULL)::INT + (c16 IS NULL)::INT
-                    + (c17 IS NULL)::INT + (c18 IS NULL)::INT + (c19 IS NULL)::INT
-                    + (c20 IS NULL)::INT + (c21 IS NULL)::INT + (c22 IS NULL)::INT
-                    + (c23 IS NULL)::INT + (c24 IS NULL)::INT + (c25 IS NULL)::INT
-                    + (c26 IS NULL)::INT + 1))::VARCHAR
+            {_bad_count(27)}
             END AS bad_count,
             try_strptime(trim(c02), '%Y%m%d%H%M%S') AS batch_time,
             list_distinct(list_filter(list_concat(
@@ -285,11 +284,7 @@ def _query_v1(themes_sql: str) -> str:
         SELECT
             ordinality AS ord,
             c01, c08, c10, c11,
-            CASE WHEN c12 IS NOT NULL THEN 'more than 11'
-                 WHEN c11 IS NULL THEN (11 - (
-                    (c02 IS NULL)::INT + (c03 IS NULL)::INT + (c04 IS NULL)::INT
-                    + (c05 IS NULL)::INT + (c06 IS NULL)::INT + (c07 IS NULL)::INT
-                    + (c08 IS NULL)::INT + (c09 IS NULL)::INT + (c10 IS NULL)::INT + 1))::VARCHAR
+            {_bad_count(11)}
             END AS bad_count,
             try_strptime(trim(c01), '%Y%m%d') AS batch_day,
             list_distinct(list_filter(
