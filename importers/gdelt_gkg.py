@@ -233,11 +233,10 @@ def _query_v2(themes_sql: str) -> str:
             {_bad_count(27)}
             END AS bad_count,
             try_strptime(trim(c02), '%Y%m%d%H%M%S') AS batch_time,
-            list_distinct(list_filter(list_concat(
-                list_transform(string_split(coalesce(c08, ''), ';'), lambda t: trim(t)),
-                list_transform(string_split(coalesce(c09, ''), ';'),
-                               lambda t: trim(split_part(t, ',', 1)))),
-                lambda t: t <> '')) AS themes,
+            -- V1 'CODE;CODE;' and V2 'CODE,offset;CODE,offset;' as one list of codes
+            list_distinct(list_filter(string_split(
+                coalesce(c08, '') || ';' || regexp_replace(coalesce(c09, ''), ',[0-9]*', '', 'g'),
+                ';'), lambda t: t <> '')) AS themes,
             {_COUNTRIES_SQL.format(a="c10", b="c11")} AS fips_codes
         FROM src
     )
