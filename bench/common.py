@@ -34,8 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / "bench"
-CACHE = BENCH_DIR / ".cache"
-BENCHMARKS_MD = ROOT / "docs" / "benchmarks.md"
+DEFAULT_CACHE = BENCH_DIR / ".cache"
+DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
 DEFAULT_SEED = 7
 
 # Files whose content defines the generated corpus; a change to any of them invalidates the cache.
@@ -48,6 +48,16 @@ GENERATOR_FILES = (
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+def cache_dir() -> Path:
+    """Where corpora and intermediate results are kept: $SOFTPOWER_BENCH_CACHE or bench/.cache."""
+    return Path(os.environ.get("SOFTPOWER_BENCH_CACHE") or DEFAULT_CACHE)
+
+
+def benchmarks_md() -> Path:
+    """The results document: $SOFTPOWER_BENCH_OUT or docs/benchmarks.md."""
+    return Path(os.environ.get("SOFTPOWER_BENCH_OUT") or DEFAULT_OUT)
 
 
 # -- sizes -----------------------------------------------------------------------------------------
@@ -102,14 +112,22 @@ class Timing:
 
     def text(self, unit: str | None = None) -> str:
         """'45.2 ms (42.0–49.1, n=7)': the median, then the range of the runs."""
-        unit = unit or pick_unit(self.median)
-        return (
-            f"{fmt_seconds(self.median, unit)} "
-            f"({fmt_number(self.low, unit)}–{fmt_number(self.high, unit)}, n={self.runs})"
-        )
+        return timing_text(self.to_dict(), unit)
 
     def to_dict(self) -> dict[str, float | int]:
         return {"median": self.median, "low": self.low, "high": self.high, "runs": self.runs}
+
+
+def timing_text(figure: dict[str, float], unit: str | None = None) -> str:
+    """A saved `Timing.to_dict()` as '45.2 ms (42.0–49.1, n=7)' (just the median for one run)."""
+    unit = unit or pick_unit(figure["median"])
+    if int(figure.get("runs", 1)) <= 1:
+        return fmt_seconds(figure["median"], unit)
+    return (
+        f"{fmt_seconds(figure['median'], unit)} "
+        f"({fmt_number(figure['low'], unit)}–{fmt_number(figure['high'], unit)}, "
+        f"n={int(figure['runs'])})"
+    )
 
 
 _UNITS = {"s": 1.0, "ms": 1e3, "µs": 1e6}
@@ -264,8 +282,8 @@ def softpower_cmd() -> list[str]:
 @contextlib.contextmanager
 def _locked(name: str) -> Iterator[None]:
     """An exclusive advisory lock on a file in the cache folder (builds of one corpus serialise)."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / f"{name}.lock", "w") as handle:
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    with open(cache_dir() / f"{name}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -275,7 +293,7 @@ def _locked(name: str) -> Iterator[None]:
 
 def corpus_path(articles: int, seed: int = DEFAULT_SEED) -> Path:
     """Where the corpus of this size, seed and generator version is cached."""
-    return CACHE / f"corpus-{size_label(articles)}-s{seed}-g{generator_version()}.duckdb"
+    return cache_dir() / f"corpus-{size_label(articles)}-s{seed}-g{generator_version()}.duckdb"
 
 
 def corpus(
@@ -286,7 +304,7 @@ def corpus(
     with _locked(path.stem):
         if path.exists():
             return path
-        for stale in CACHE.glob(f"corpus-{size_label(articles)}-s{seed}-g*.duckdb"):
+        for stale in cache_dir().glob(f"corpus-{size_label(articles)}-s{seed}-g*.duckdb"):
             stale.unlink()  # an older generator's corpus of the same size: no longer comparable
         tmp = path.with_name(path.stem + ".building.duckdb")
         tmp.unlink(missing_ok=True)
@@ -452,9 +470,35 @@ def replace_section(document: str, name: str, body: str) -> str:
     return document.rstrip("\n") + "\n\n" + block + "\n"
 
 
-def read_section(name: str, path: Path = BENCHMARKS_MD) -> str | None:
+_ANY_SECTION = re.compile(r"<!-- bench:([a-z0-9_-]+) -->.*?<!-- /bench:\1 -->\n?", re.DOTALL)
+
+
+def order_sections(document: str, first: Sequence[str]) -> str:
+    """`document` with the named sections moved, in that order, ahead of every other section."""
+    blocks = {m.group(1): m.group(0).rstrip("\n") for m in _ANY_SECTION.finditer(document)}
+    if not blocks:
+        return document
+    head = document[: _ANY_SECTION.search(document).start()].rstrip("\n")  # type: ignore[union-attr]
+    names = [n for n in first if n in blocks] + [n for n in blocks if n not in first]
+    return head + "\n\n" + "\n\n".join(blocks[n] for n in names) + "\n"
+
+
+def reorder_sections(first: Sequence[str], path: Path | None = None) -> None:
+    """Put the named sections of the results document first, in that order (under the lock)."""
+    path = path or benchmarks_md()
+    with _locked("benchmarks-md"):
+        if not path.exists():
+            return
+        updated = order_sections(path.read_text(encoding="utf-8"), first)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(updated, encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def read_section(name: str, path: Path | None = None) -> str | None:
     """The current body of a section, or None."""
     start, end = _markers(name)
+    path = path or benchmarks_md()
     if not path.exists():
         return None
     match = re.search(re.escape(start) + r"\n?(.*?)\n?" + re.escape(end), path.read_text(),
@@ -463,7 +507,7 @@ def read_section(name: str, path: Path = BENCHMARKS_MD) -> str | None:
 
 
 def write_section(
-    name: str, body: str, *, command: str | None = None, path: Path = BENCHMARKS_MD
+    name: str, body: str, *, command: str | None = None, path: Path | None = None
 ) -> None:
     """Replace one section of docs/benchmarks.md atomically, under a lock; the rest stays as it is.
 
@@ -475,6 +519,7 @@ def write_section(
             body = "\n".join([lines[0], "", f"`{command}`", *lines[1:]])
         else:
             body = f"`{command}`\n\n{body}"
+    path = path or benchmarks_md()
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked("benchmarks-md"):
         current = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -495,7 +540,7 @@ class Results:
     figures: dict[str, object] = field(default_factory=dict)
 
     def path(self) -> Path:
-        return CACHE / "results" / f"{self.name}.json"
+        return cache_dir() / "results" / f"{self.name}.json"
 
     def save(self) -> Path:
         target = self.path()
@@ -505,6 +550,6 @@ class Results:
 
     @classmethod
     def load(cls, name: str) -> Results:
-        target = CACHE / "results" / f"{name}.json"
+        target = cache_dir() / "results" / f"{name}.json"
         figures = json.loads(target.read_text(encoding="utf-8")) if target.exists() else {}
         return cls(name, figures)
