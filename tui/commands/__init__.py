@@ -8,3 +8,8 @@ import click
 def register_all(group: click.Group) -> None:
     """Attach every subcommand to the top-level group."""
     # Each subcommand module adds itself here; imports stay local so startup stays fast.
+    from tui.commands.import_cmd import import_command
+    from tui.commands.info import info_command
+
+    group.add_command(import_command)
+    group.add_command(info_command)

@@ -1,0 +1,237 @@
+"""Canonical JSON Lines (plain or gzip) → canonical articles, validated with physical line numbers.
+
+The happy path is vectorised: blocks of lines go to DuckDB, which parses every line once with
+`json_transform` into typed columns and flags the few lines that may be wrong (invalid JSON, not
+an object, a missing or unparseable `published`, a list or object where text is expected, a list
+field that is not a list, a tone that is not a number). Only flagged lines are parsed again, in
+Python, to either accept them or name the problem with the line's physical number.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from importers.base import BATCH_ROWS, ImportFormatError, OnDuplicate, ReadOptions
+from importers.lines import line_batches
+from importers.mapping import add_constant_theme
+from store.load import Staging
+from store.records import Reject
+
+FORMAT = "jsonl"
+ON_DUPLICATE: OnDuplicate = "last"
+
+STRING_FIELDS = ("id", "url", "title", "source", "source_country", "language", "summary")
+LIST_FIELDS = ("themes", "countries", "regions")
+
+_TYPES = {
+    **{f: "VARCHAR" for f in STRING_FIELDS},
+    "published": "VARCHAR",
+    **{f: "VARCHAR[]" for f in LIST_FIELDS},
+    "tone": "VARCHAR",
+}
+_STRUCT = json.dumps(_TYPES)
+
+
+def _bracketed(expr: str) -> str:
+    """SQL: true when the text `expr` may be an object or array that DuckDB turned into text."""
+    return f"left({expr}, 1) IN ('[', '{{')"
+
+
+def _suspect_sql() -> str:
+    checks = [
+        "j IS NULL",
+        "j.title IS NULL",
+        "j.published IS NULL",
+        "published IS NULL",
+        "(j.tone IS NOT NULL AND tone IS NULL)",
+    ]
+    checks += [_bracketed(f"j.{f}") for f in STRING_FIELDS]
+    for f in LIST_FIELDS:
+        checks.append(f"(j.{f} IS NULL AND contains(raw, '\"{f}\"'))")
+        checks.append(
+            f"list_bool_or(list_transform(j.{f}, lambda v: {_bracketed('v')}))"
+        )
+    return " OR ".join(checks)
+
+
+_QUERY = f"""
+WITH src AS (
+    SELECT line, raw FROM chunk
+    WHERE strlen(raw) > 16 OR trim(raw, ' \t\r\n') <> ''
+),
+parsed AS (
+    SELECT line, raw, try(json_transform(raw, '{_STRUCT}')) AS j FROM src
+),
+typed AS (
+    SELECT line, raw, j,
+        try_cast(j.published AS TIMESTAMPTZ) AS published,
+        try_cast(j.tone AS DOUBLE) AS tone
+    FROM parsed
+)
+SELECT
+    line,
+    j.id AS id, j.url AS url, j.title AS title, j.source AS source, published,
+    j.themes AS themes, j.countries AS countries, j.regions AS regions,
+    j.source_country AS source_country, j.language AS language, tone, j.summary AS summary,
+    CASE WHEN {_suspect_sql()} THEN raw END AS suspect
+FROM typed
+"""
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET preserve_insertion_order = true")
+    con.execute("SET threads = 2")
+    return con
+
+
+# -- diagnosis of flagged lines ------------------------------------------------------------------
+
+_DATE_PREFIX = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})")
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def date_problem(value: str) -> str:
+    """Why `value` is not a date or ISO-8601 timestamp."""
+    m = _DATE_PREFIX.match(value)
+    if m:
+        try:
+            date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return f'"published" {value!r}: no such date'
+    return f'"published" {value!r} is not a date or ISO-8601 timestamp'
+
+
+def diagnose(raw: str, published_ok: bool) -> str | None:
+    """The reason a flagged line cannot be accepted, or None when it is fine after all.
+
+    The rules are DuckDB's, made explicit: a number or boolean where text is expected is taken as
+    its text, a null inside a list is ignored, and a number written as a string is a number.
+    """
+    try:
+        record = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return f"invalid JSON ({exc.msg} at column {exc.colno})"
+    except RecursionError:
+        return "invalid JSON (nested too deeply)"
+    if not isinstance(record, dict):
+        return f"not a JSON object but {_json_type(record)}"
+    for name in ("title", "published"):
+        if record.get(name) is None:
+            return f'missing required field "{name}"'
+    for name in STRING_FIELDS:
+        value = record.get(name)
+        if isinstance(value, list | dict):
+            return f'"{name}" must be a string, not {_json_type(value)}'
+    if not isinstance(record["published"], str):
+        return f'"published" must be a string (a date or timestamp), not ' \
+            f'{_json_type(record["published"])}'
+    for name in LIST_FIELDS:
+        value = record.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            return f'"{name}" must be a list of strings, not {_json_type(value)}'
+        for item in value:
+            if isinstance(item, list | dict):
+                return f'"{name}" must be a list of strings, but holds {_json_type(item)}'
+    tone = record.get("tone")
+    if tone is not None and not _is_number(tone):
+        return f'"tone" must be a number, not {_json_type(tone)}'
+    if not published_ok:
+        return date_problem(record["published"])
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def typed_batches(path: Path) -> Iterator[pa.Table]:
+    """Typed canonical columns plus `line` and `suspect` (the raw line when it needs a look)."""
+    con = _connect()
+    try:
+        for chunk in line_batches(path):
+            con.register("chunk", chunk)
+            try:
+                result = con.sql(_QUERY).to_arrow_table()
+            finally:
+                con.unregister("chunk")
+            for batch in result.to_batches(BATCH_ROWS):
+                yield pa.Table.from_batches([batch], schema=result.schema)
+    except duckdb.Error as exc:
+        raise ImportFormatError(f"{path}: cannot be read as JSON lines ({exc})") from exc
+    finally:
+        con.close()
+
+
+def read(path: Path, staging: Staging, file_no: int, options: ReadOptions) -> None:
+    """Stream one JSON Lines file into `staging`; bad lines become rejects with their line."""
+    path = Path(path)
+    name = staging.files[file_no].path if file_no < len(staging.files) else str(path)
+    for table in typed_batches(path):
+        suspect = table.column("suspect")
+        if suspect.null_count < len(suspect):
+            mask = pc.is_valid(suspect)
+            flagged = table.filter(mask)
+            keep = [True] * table.num_rows
+            positions = pc.indices_nonzero(mask).to_pylist()
+            published = flagged.column("published").is_valid().to_pylist()
+            for pos, line, raw, ok in zip(
+                positions,
+                flagged.column("line").to_pylist(),
+                flagged.column("suspect").to_pylist(),
+                published,
+                strict=True,
+            ):
+                if not raw.strip():
+                    keep[pos] = False  # a blank line
+                    continue
+                reason = diagnose(raw, ok)
+                if reason is not None:
+                    keep[pos] = False
+                    staging.reject(Reject(name, line, reason), file_no)
+                    if options.strict:
+                        return
+            table = table.filter(pa.array(keep))
+        table = table.drop_columns(["suspect"])
+        if options.theme:
+            table = add_constant_theme(table, options.theme)
+        staging.add(table, file_no)
+

@@ -1,0 +1,104 @@
+"""Read a text file (plain or gzip) as Arrow batches of physical lines with their line numbers.
+
+The file is read in blocks; newlines are found with NumPy and each block becomes an Arrow string
+array without a Python object per line, so a file of any size is read in bounded memory and every
+line keeps its physical number (counted from 1, blank lines included).
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pyarrow as pa
+
+from importers.base import ImportFormatError
+
+BLOCK_BYTES = 16 * 1024 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def open_maybe_gzip(path: Path) -> IO[bytes]:
+    """Open a file for binary reading, decompressing it when it starts with the gzip magic."""
+    fh = path.open("rb")
+    magic = fh.read(2)
+    fh.seek(0)
+    if magic == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[return-value]
+    return fh
+
+
+def read_head(path: Path, size: int = 64 * 1024) -> bytes:
+    """The first `size` bytes of the (decompressed) file."""
+    with open_maybe_gzip(path) as fh:
+        try:
+            return fh.read(size)
+        except (OSError, EOFError, zlib.error):
+            return b""
+
+
+def _line_number_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset)
+
+
+def line_batches(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[pa.Table]:
+    """Tables of (`line` int64, `raw` string) for each physical line; `raw` keeps its line end.
+
+    Raises ImportFormatError naming the file and line for text that is not UTF-8 and for a
+    damaged gzip stream.
+    """
+    first_line = 1
+    carry = b""
+    first = True
+    try:
+        with open_maybe_gzip(path) as fh:
+            while True:
+                block = fh.read(block_bytes)
+                if first:
+                    block = block.removeprefix(UTF8_BOM)
+                    first = False
+                data = carry + block if carry else block
+                if not data:
+                    return
+                if block:
+                    cut = data.rfind(b"\n") + 1
+                    if cut == 0:  # one line longer than the block: read on
+                        carry = data
+                        continue
+                    carry, data = data[cut:], data[:cut]
+                else:
+                    carry = b""
+                table = _to_table(data, first_line, path)
+                first_line += table.num_rows
+                yield table
+                if not block:
+                    return
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise ImportFormatError(f"{path}: damaged gzip data ({exc})") from exc
+
+
+def _to_table(data: bytes, first_line: int, path: Path) -> pa.Table:
+    buf = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10) + 1
+    if len(ends) == 0 or ends[-1] != len(data):
+        ends = np.append(ends, len(data))
+    offsets = np.concatenate(([0], ends)).astype(np.int64)
+    n = len(offsets) - 1
+    raw = pa.Array.from_buffers(
+        pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = first_line + _line_number_of(data, exc.start)
+            raise ImportFormatError(
+                f"{path}:{line}: not UTF-8 text (convert the file to UTF-8)"
+            ) from None
+    lines = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
+    return pa.table({"line": lines, "raw": raw})

@@ -1,0 +1,58 @@
+"""Parquet files (canonical columns, or any with a `--mapping`) → canonical articles.
+
+Row groups are read in batches with pyarrow and converted by the same DuckDB query as CSV
+(importers/mapping.py); typed columns (timestamps, dates, lists, numbers) are used as they are.
+A record's "line" is its row number in the file, counted from 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from importers.base import BATCH_ROWS, ImportFormatError, OnDuplicate, ReadOptions
+from importers.csv_table import stage_converted
+from importers.mapping import Converter, from_options, resolve_columns
+from store.load import Staging
+
+FORMAT = "parquet"
+ON_DUPLICATE: OnDuplicate = "last"
+MAGIC = b"PAR1"
+
+
+def sniff(head: bytes) -> bool:
+    """True when the file starts with the Parquet magic bytes."""
+    return head.startswith(MAGIC)
+
+
+def read(path: Path, staging: Staging, file_no: int, options: ReadOptions) -> None:
+    """Stream a Parquet file into `staging`; rows with problems become rejects by row number."""
+    path = Path(path)
+    name = staging.files[file_no].path if file_no < len(staging.files) else str(path)
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ImportFormatError(f"{path}: not a readable Parquet file ({exc})") from exc
+    schema = pf.schema_arrow
+    mapping = from_options(options.mapping, options.mapping_path)
+    chosen = resolve_columns(schema.names, mapping, path)
+    wanted = sorted(set(chosen.values()), key=schema.names.index)
+    fields = [schema.field(c) for c in wanted] + [pa.field("line", pa.int64())]
+    converter = Converter(mapping, chosen, pa.schema(fields))
+    row = 1
+    try:
+        for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=wanted):
+            n = batch.num_rows
+            table = pa.Table.from_batches([batch]).append_column(
+                "line", pa.array(np.arange(row, row + n, dtype=np.int64))
+            )
+            row += n
+            if not stage_converted(converter.convert(table), staging, file_no, name, options):
+                return
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ImportFormatError(f"{path}: damaged Parquet data near row {row} ({exc})") from exc
+    finally:
+        converter.close()
