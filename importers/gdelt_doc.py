@@ -11,6 +11,7 @@ One article per URL: the same URL under several country pairs or files is merged
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import polars as pl
 
 from importers.base import BATCH_ROWS, ImportFormatError, OnDuplicate, ReadOptions
 from importers.fips import country_to_iso2, fips_mapping
-from importers.gdelt_gkg import CodeReport, ThemeMapping, theme_mapping
+from importers.gdelt_gkg import CodeReport, ThemeMapping, open_binary, theme_mapping
 from importers.languages import to_iso639_1
 from store.load import Staging
 from store.records import Reject
@@ -132,9 +133,9 @@ class DocReport(CodeReport):
 def _rows(path: Path, layout_out: list[Layout]) -> Iterator[tuple[int, list[str]]]:
     """(physical line where the record starts, fields) for every record after the header."""
     try:
-        fh = path.open("r", encoding="utf-8-sig", newline="")
+        fh = io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", newline="")
     except OSError as exc:
-        raise ImportFormatError(f"{path}: cannot be read ({exc.strerror})") from exc
+        raise ImportFormatError(f"{path}: cannot be read ({exc})") from exc
     with fh:
         reader = csv.reader(fh, strict=False)
         start = 1
@@ -148,11 +149,23 @@ def _rows(path: Path, layout_out: list[Layout]) -> Iterator[tuple[int, list[str]
                     continue
                 yield line, fields
         except UnicodeDecodeError as exc:
-            raise ImportFormatError(
-                f"{path}:{start}: not UTF-8 text (byte {exc.start} of the read buffer)"
-            ) from exc
+            raise ImportFormatError(f"{path}:{_first_bad_utf8_line(path)}: not UTF-8 text") \
+                from exc
         except csv.Error as exc:
             raise ImportFormatError(f"{path}:{start}: unreadable CSV ({exc})") from exc
+        except (OSError, EOFError) as exc:
+            raise ImportFormatError(f"{path}: cannot be read ({exc})") from exc
+
+
+def _first_bad_utf8_line(path: Path) -> int | None:
+    """The physical line holding the first byte sequence that is not UTF-8."""
+    with open_binary(path) as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return None
 
 
 def theme_for(path: Path, options: ReadOptions, mapping: ThemeMapping | None) -> list[str]:

@@ -9,11 +9,13 @@ their physical line number.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import duckdb
 import polars as pl
@@ -178,13 +180,26 @@ def _install_mapping(con: duckdb.DuckDBPyConnection, mapping: ThemeMapping | Non
 # -- reading ------------------------------------------------------------------------------------
 
 
+def is_gzip(path: Path) -> bool:
+    """True when the file starts with the gzip magic bytes."""
+    with path.open("rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def open_binary(path: Path) -> BinaryIO:
+    """The file's bytes, decompressed when it is gzip-compressed."""
+    if is_gzip(path):
+        return cast(BinaryIO, gzip.open(path, "rb"))
+    return path.open("rb")
+
+
 def _blank_lines(path: Path, chunk_size: int = 16 * 1024 * 1024) -> list[int]:
     """Physical numbers (from 1) of the empty lines, which DuckDB's reader skips."""
     blanks: set[int] = set()
     newlines = 0  # newlines in the file before the current chunk
     carry = b"\n"  # the bytes before the chunk; at the start, a newline that is not in the file
     start = True
-    with path.open("rb") as fh:
+    with open_binary(path) as fh:
         while chunk := fh.read(chunk_size):
             text = carry + chunk
             if b"\n\n" in text or b"\n\r\n" in text:
@@ -200,7 +215,8 @@ def _blank_lines(path: Path, chunk_size: int = 16 * 1024 * 1024) -> list[int]:
 def _source_sql(ncols: int) -> str:
     cols = ", ".join(f"'c{i:02d}': 'VARCHAR'" for i in range(1, ncols + 2))
     return (
-        "SELECT * FROM read_csv($path, auto_detect = false, header = false, delim = '\t', "
+        "SELECT * FROM read_csv($path, compression = $compression, auto_detect = false, "
+        "header = false, delim = '\t', "
         "quote = '', escape = '', comment = '', null_padding = true, "
         f"strict_mode = false, nullstr = $null, max_line_size = {MAX_LINE_BYTES}, "
         f"buffer_size = {2 * MAX_LINE_BYTES}, columns = {{{cols}}}) WITH ORDINALITY"
@@ -406,14 +422,17 @@ def _batches(
             f"{path}: not a GDELT GKG file (expected 27 tab-separated columns for GKG 2.1 "
             "or 11 for GKG 1.0 on every line, no header)"
         )
-    con, themes_sql = _connect(theme_mapping(options))
-    query = _query_v2(themes_sql) if ver == "2.1" else _query_v1(themes_sql)
-    blanks = _blank_lines(path)
+    mapping = theme_mapping(options)
     try:
-        reader = con.sql(query, params={"path": str(path), "null": _NULL}).to_arrow_reader(
-            BATCH_ROWS
-        )
-        for batch in reader:
+        blanks = _blank_lines(path)
+    except (OSError, EOFError) as exc:
+        raise ImportFormatError(f"{path}: cannot be read ({exc})") from exc
+    params = {"path": str(path), "null": _NULL,
+              "compression": "gzip" if is_gzip(path) else "none"}
+    con, themes_sql = _connect(mapping)
+    query = _query_v2(themes_sql) if ver == "2.1" else _query_v1(themes_sql)
+    try:
+        for batch in con.sql(query, params=params).to_arrow_reader(BATCH_ROWS):
             yield batch, blanks
     except duckdb.Error as exc:
         raise ImportFormatError(_describe_error(path, ver, exc)) from exc
@@ -423,10 +442,10 @@ def _batches(
 
 def _read_head(path: Path, size: int = 64 * 1024) -> bytes:
     try:
-        with path.open("rb") as fh:
+        with open_binary(path) as fh:
             return fh.read(size)
-    except OSError as exc:
-        raise ImportFormatError(f"{path}: cannot be read ({exc.strerror})") from exc
+    except (OSError, EOFError) as exc:
+        raise ImportFormatError(f"{path}: cannot be read ({exc})") from exc
 
 
 def _describe_error(path: Path, ver: str, exc: BaseException) -> str:

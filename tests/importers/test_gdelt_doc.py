@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import re
 from pathlib import Path
 
@@ -162,6 +163,15 @@ def test_theme_option_and_mapping(tmp_path: Path) -> None:
     }
 
 
+def test_gzip_compressed_list(tmp_path: Path) -> None:
+    folder = tmp_path / "united-front"
+    folder.mkdir()
+    path = folder / "2019_part0.csv.gz"
+    path.write_bytes(gzip.compress(UF.read_bytes()))
+    result, _ = _import([path], tmp_path / "db.duckdb")
+    assert (result.new, [r.line for r in result.rejects]) == (6, [8, 9, 10])
+
+
 def test_strict_stops_at_the_first_bad_line(tmp_path: Path) -> None:
     with Staging(on_duplicate="union") as st:
         gdelt_doc.read(UF, st, st.begin_file(str(UF), "gdelt-doc"), ReadOptions(strict=True))
@@ -196,7 +206,7 @@ def test_multiline_quoted_title_keeps_physical_lines(tmp_path: Path) -> None:
         (b"", "empty file"),
         (b"country1,country2,year\n", "header lacks"),
         (b",".join(h.encode() for h in gdelt_doc.HEADER) + b"\nUS,CH,US,2019,1,2,\xff\xfe,t,u\n",
-         "not UTF-8"),
+         ":2: not UTF-8"),
     ],
 )
 def test_unreadable_files_are_clear_errors(content: bytes, message: str, tmp_path: Path) -> None:

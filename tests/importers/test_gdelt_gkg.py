@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from collections import Counter
 from pathlib import Path
 
@@ -161,6 +162,15 @@ def test_crlf_and_blank_lines_keep_physical_line_numbers(tmp_path: Path) -> None
     assert [r.line for r in result.rejects] == [4, 6, 7]
     assert len(_articles(tmp_path / "db.duckdb")) == 3
     assert _articles(tmp_path / "db.duckdb")["20200318104500-0"]["title"] == "Corrected title"
+
+
+def test_gzip_compressed_file(tmp_path: Path) -> None:
+    path = tmp_path / "20200318104500.gkg.csv.gz"
+    path.write_bytes(gzip.compress(b"\n" + (FIXTURES / "gkg21_nasty.tsv").read_bytes()))
+    assert gdelt_gkg.sniff(gzip.decompress(path.read_bytes())[:4096])
+    result, _ = _import([path], tmp_path / "db.duckdb")
+    assert [r.line for r in result.rejects] == [4, 6, 7]
+    assert result.new == 3
 
 
 def test_strict_stops_at_the_first_bad_line(tmp_path: Path) -> None:
