@@ -268,3 +268,47 @@ def test_real_folder_one_article_per_url_with_topic_theme(topic: str, tmp_path: 
     assert themes == [(topic, len(expected))]
     assert urls == expected
     assert "en" in langs and "English" not in langs
+
+
+# -- through the command line --------------------------------------------------------------------
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    from click.testing import CliRunner
+
+    from tui.cli import main
+
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_import_of_a_folder_of_lists(tmp_path: Path) -> None:
+    db = tmp_path / "db.duckdb"
+    code, out, err = _cli("import", str(DOC), "--db", str(db))
+    assert code == 0, err
+    assert out.strip().splitlines()[-1].startswith("7 new, 0 updated, 0 unchanged, 3 rejected")
+    assert f"{UF}:8: 13 fields where the header has 12" in err
+    assert "3 lines split by unquoted commas in URLs were repaired (lines 5, 6, 7)" in err
+    assert _articles(db)["https://example.com/a/1"]["themes"] == [
+        "confucius-institutes", "united-front"
+    ]
+    code, out, _ = _cli("import", str(DOC), "--db", str(db))
+    assert out.strip().splitlines()[-1].startswith("0 new, 0 updated, 7 unchanged")
+
+
+def test_cli_theme_option(tmp_path: Path) -> None:
+    db = tmp_path / "db.duckdb"
+    code, _, err = _cli("import", str(UF), "--format", "gdelt-doc", "--theme", "influence",
+                        "--db", str(db))
+    assert code == 0, err
+    assert {tuple(a["themes"]) for a in _articles(db).values()} == {("influence",)}
+
+
+def test_cli_real_folder_by_content(tmp_path: Path) -> None:
+    folder = REAL / "coralBleaching"
+    if not folder.is_dir():
+        pytest.skip(f"real GDELT DOC sample {folder} not present (it lives beside the project)")
+    code, out, err = _cli("import", str(folder), "--db", str(tmp_path / "db.duckdb"))
+    assert code == 0, err
+    expected = len(_distinct_urls(folder))
+    assert out.strip().splitlines()[-1].startswith(f"{expected} new, 0 updated, 0 unchanged")

@@ -349,3 +349,43 @@ def test_blank_line_scan_across_chunk_edges(newline: str, chunk_size: int, tmp_p
     path.write_bytes(newline.join(lines).encode("utf-8") + newline.encode())
     expected = [i for i, text in enumerate(lines, start=1) if text == ""]
     assert gdelt_gkg._blank_lines(path, chunk_size) == expected
+
+
+# -- through the command line --------------------------------------------------------------------
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    from click.testing import CliRunner
+
+    from tui.cli import main
+
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_import_detects_gkg_and_reports_rejects_and_notes(tmp_path: Path) -> None:
+    mapping = tmp_path / "gkg-themes.toml"
+    mapping.write_text('[gdelt.themes]\nEPU_POLICY = "economic-policy"\n', encoding="utf-8")
+    db = tmp_path / "db.duckdb"
+    path = FIXTURES / "gkg21_nasty.tsv"
+    code, out, err = _cli("import", str(path), "--mapping", str(mapping), "--db", str(db))
+    assert code == 0, err
+    assert out.strip().splitlines()[-1].startswith("3 new, 0 updated, 0 unchanged, 3 rejected")
+    assert f"{path}:3: expected 27 tab-separated columns (GKG 2.1), found 26" in err
+    assert "note:" in err and "OS ×1" in err
+    assert _articles(db)["20200318104500-0"]["themes"] == ["economic-policy"]
+
+
+def test_cli_strict_refuses_and_writes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "db.duckdb"
+    code, _, err = _cli("import", str(FIXTURES / "gkg21_nasty.tsv"), "--strict", "--db", str(db))
+    assert code == 1
+    assert "gkg21_nasty.tsv:3:" in err and "nothing was written" in err
+    if db.exists():
+        assert _articles(db) == {}
+
+
+def test_cli_real_gkg_by_content(tmp_path: Path) -> None:
+    code, out, err = _cli("import", str(_real("gkg.csv")), "--db", str(tmp_path / "db.duckdb"))
+    assert code == 0, err
+    assert out.strip().splitlines()[-1].startswith("100 new, 0 updated, 0 unchanged, 0 rejected")
