@@ -10,6 +10,8 @@ def register_all(group: click.Group) -> None:
     # Each subcommand module adds itself here; imports stay local so startup stays fast.
     from tui.commands.import_cmd import import_command
     from tui.commands.info import info_command
+    from tui.commands.sample import sample
 
     group.add_command(import_command)
     group.add_command(info_command)
+    group.add_command(sample)
