@@ -46,12 +46,13 @@ def _line_number_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset)
 
 
-def line_batches(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[pa.Table]:
+def line_batches(path: Path, block_bytes: int | None = None) -> Iterator[pa.Table]:
     """Tables of (`line` int64, `raw` string) for each physical line; `raw` keeps its line end.
 
     Raises ImportFormatError naming the file and line for text that is not UTF-8 and for a
     damaged gzip stream.
     """
+    block_bytes = block_bytes or BLOCK_BYTES
     first_line = 1
     carry = b""
     first = True

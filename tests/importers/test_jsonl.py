@@ -1,0 +1,200 @@
+"""The canonical JSON Lines reader: round trip, idempotence, updates, validation by line, gzip."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from importers.base import ImportFormatError, ReadOptions
+from importers.run import ImportAborted, run_import
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.sql(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _snapshot(db: Path) -> dict[str, list[tuple]]:
+    tables = ("articles", "article_themes", "article_countries", "article_regions", "themes",
+              "imports", "rejects")
+    return {t: sorted(map(repr, _rows(db, f"SELECT * FROM {t}"))) for t in tables}
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    result = run_import([FIXTURES / "articles.jsonl"], db)
+    assert (result.new, result.updated, result.unchanged, result.rejected) == (4, 0, 0, 0)
+    arts = dict(
+        (r[0], r[1:])
+        for r in _rows(db, "SELECT id, title, published::VARCHAR, day::VARCHAR, tone, summary "
+                           "FROM articles")
+    )
+    assert arts["a1"] == ("United Front work in Fiji", "2018-03-05 00:00:00", "2018-03-05", -1.5,
+                          None)
+    # +02:00 offset → UTC
+    assert arts["a2"][1] == "2019-06-01 08:30:00"
+    assert arts["a2"][4] == "A [bold]summary[/bold]"
+    # no offset means UTC; an id derived from the URL for the record without one
+    assert arts["a4"][1] == "2021-07-04 12:00:00"
+    assert any(k.startswith("url-") for k in arts)
+    assert sorted(_rows(db, "SELECT theme FROM article_themes JOIN articles USING (aid) "
+                            "WHERE id = 'a2'")) == [("censorship",), ("confucius-institutes",)]
+    assert _rows(db, "SELECT region FROM article_regions JOIN articles USING (aid) "
+                     "WHERE id = 'a1'") == [("Pacific",)]
+    imports = _rows(db, "SELECT path, format, length(sha256), records, new FROM imports")
+    assert imports == [(str(FIXTURES / "articles.jsonl"), "jsonl", 64, 4, 4)]
+
+
+def test_reimport_changes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    run_import([FIXTURES / "articles.jsonl"], db)
+    before = _rows(db, "SELECT * FROM articles ORDER BY aid")
+    again = run_import([FIXTURES / "articles.jsonl"], db)
+    assert (again.new, again.updated, again.unchanged, again.rejected) == (0, 0, 4, 0)
+    assert _rows(db, "SELECT * FROM articles ORDER BY aid") == before
+
+
+def test_changed_record_counts_as_updated(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    src = tmp_path / "a.jsonl"
+    src.write_text('{"id": "x", "title": "Old", "published": "2020-01-01", "themes": ["a"]}\n'
+                   '{"id": "y", "title": "Same", "published": "2020-01-01"}\n')
+    run_import([src], db)
+    src.write_text('{"id": "x", "title": "New", "published": "2020-01-01", "themes": ["b"]}\n'
+                   '{"id": "y", "title": "Same", "published": "2020-01-01"}\n')
+    result = run_import([src], db)
+    assert (result.new, result.updated, result.unchanged) == (0, 1, 1)
+    assert _rows(db, "SELECT title FROM articles WHERE id = 'x'") == [("New",)]
+    assert _rows(db, "SELECT theme FROM article_themes JOIN articles USING (aid) "
+                     "WHERE id = 'x'") == [("b",)]
+
+
+GOOD = '{"title": "ok", "published": "2020-01-01"}'
+
+# (line content, expected words in the reason)
+BAD_LINES = [
+    ('{"title": "x", "published": "2020-01-01"', "invalid JSON"),
+    ("not json at all", "invalid JSON"),
+    ('["title", "published"]', "not a JSON object but a list"),
+    ('"just a string"', "not a JSON object but a string"),
+    ('{"published": "2020-01-01"}', 'missing required field "title"'),
+    ('{"title": "x"}', 'missing required field "published"'),
+    ('{"title": null, "published": "2020-01-01"}', 'missing required field "title"'),
+    ('{"title": "x", "published": "2021-02-30"}', "no such date"),
+    ('{"title": "x", "published": "yesterday"}', "not a date or ISO-8601 timestamp"),
+    ('{"title": "x", "published": 20200101}', '"published" must be a string'),
+    ('{"title": "x", "published": "2020-01-01", "themes": "united-front"}',
+     '"themes" must be a list of strings, not a string'),
+    ('{"title": "x", "published": "2020-01-01", "themes": [["a"]]}',
+     '"themes" must be a list of strings, but holds a list'),
+    ('{"title": "x", "published": "2020-01-01", "countries": {"CN": 1}}',
+     '"countries" must be a list of strings, not an object'),
+    ('{"title": "x", "published": "2020-01-01", "tone": "very negative"}',
+     '"tone" must be a number, not a string'),
+    ('{"title": "x", "published": "2020-01-01", "tone": true}', '"tone" must be a number'),
+    ('{"title": {"text": "x"}, "published": "2020-01-01"}', '"title" must be a string'),
+    ('{"title": "x", "published": "2020-01-01", "countries": ["XX"]}',
+     "country XX is not an ISO 3166-1 alpha-2 code"),
+]
+
+
+@pytest.mark.parametrize(("content", "reason"), BAD_LINES, ids=[r for _, r in BAD_LINES])
+def test_validation_names_the_physical_line(tmp_path: Path, content: str, reason: str) -> None:
+    src = tmp_path / "bad.jsonl"
+    # the bad record sits on physical line 4, after a blank line
+    src.write_text(f"{GOOD}\n{GOOD.replace('ok', 'ok2')}\n\n{content}\n{GOOD.replace('ok', 'ok3')}\n")
+    result = run_import([src], tmp_path / "t.duckdb")
+    assert result.new == 3
+    assert len(result.rejects) == 1
+    reject = result.rejects[0]
+    assert (reject.file, reject.line) == (str(src), 4)
+    assert reason in reject.reason
+    assert _rows(tmp_path / "t.duckdb", "SELECT file, line FROM rejects") == [(str(src), 4)]
+
+
+def test_lenient_values_are_accepted(tmp_path: Path) -> None:
+    src = tmp_path / "ok.jsonl"
+    src.write_text(
+        '{"title": "[markup] \\"quoted\\" caf\\u00e9", "published": "2020-01-01T00:00:00.5-05:00",'
+        ' "themes": ["a", null], "tone": "1.25", "unknown_field": 1}\n'
+        '  \n'
+        '{"title": "", "published": "2020-01-02", "regions": ["Pacific"]}\n'
+    )
+    db = tmp_path / "t.duckdb"
+    result = run_import([src], db)
+    assert (result.new, result.rejected) == (2, 0)
+    assert sorted(_rows(db, "SELECT title, tone, published::VARCHAR FROM articles")) == [
+        ("", None, "2020-01-02 00:00:00"),
+        ('[markup] "quoted" café', 1.25, "2020-01-01 05:00:00.5"),
+    ]
+
+
+def test_strict_writes_nothing_and_names_the_line(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    run_import([FIXTURES / "articles.jsonl"], db)
+    before = _snapshot(db)
+    src = tmp_path / "bad.jsonl"
+    src.write_text(f'{GOOD}\n{{"title": "x", "published": "2021-02-30"}}\n')
+    with pytest.raises(ImportAborted) as info:
+        run_import([src], db, options=ReadOptions(strict=True))
+    assert info.value.reject.line == 2
+    assert _snapshot(db) == before
+
+
+def test_strict_stops_on_store_level_problems_too(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    run_import([FIXTURES / "articles.jsonl"], db)
+    before = _snapshot(db)
+    src = tmp_path / "bad.jsonl"
+    src.write_text(f'{GOOD}\n{{"title": "x", "published": "2020-01-01", "countries": ["ZZ"]}}\n')
+    with pytest.raises(ImportAborted) as info:
+        run_import([src], db, options=ReadOptions(strict=True))
+    assert info.value.reject.line == 2
+    assert _snapshot(db) == before
+
+
+def test_gzip_and_theme_option(tmp_path: Path) -> None:
+    src = tmp_path / "a.jsonl.gz"
+    with gzip.open(src, "wt", encoding="utf-8") as fh:
+        for i in range(5):
+            fh.write(json.dumps({"id": f"g{i}", "title": f"t{i}", "published": "2020-01-01",
+                                 "themes": ["state-media"] if i % 2 else []}) + "\n")
+    db = tmp_path / "t.duckdb"
+    result = run_import([src], db, options=ReadOptions(theme="my-own-theme"))
+    assert (result.new, result.new_themes) == (5, 1)
+    assert _rows(db, "SELECT count(DISTINCT aid) FROM article_themes "
+                     "WHERE theme = 'my-own-theme'") == [(5,)]
+    assert _rows(db, "SELECT origin, parent FROM themes WHERE id = 'my-own-theme'") == [
+        ("import", None)
+    ]
+
+
+def test_not_utf8_is_refused_with_its_line(tmp_path: Path) -> None:
+    src = tmp_path / "latin.jsonl"
+    src.write_bytes(f"{GOOD}\n".encode() + b'{"title": "caf\xe9", "published": "2020-01-01"}\n')
+    with pytest.raises(ImportFormatError, match=r"latin\.jsonl:2: not UTF-8"):
+        run_import([src], tmp_path / "t.duckdb")
+    assert not (tmp_path / "t.duckdb").exists()
+
+
+def test_batches_across_blocks_keep_line_numbers(tmp_path: Path, monkeypatch) -> None:
+    import importers.lines as lines
+
+    monkeypatch.setattr(lines, "BLOCK_BYTES", 100)
+    src = tmp_path / "many.jsonl"
+    rows = [json.dumps({"id": f"r{i}", "title": "t" * (i % 7), "published": "2020-01-01"})
+            for i in range(60)]
+    rows[41] = '{"id": "r41", "title": "x", "published": "2020-13-01"}'
+    src.write_text("\n".join(rows) + "\n")
+    result = run_import([src], tmp_path / "t.duckdb")
+    assert result.new == 59
+    assert [(r.line, "published" in r.reason) for r in result.rejects] == [(42, True)]

@@ -1,0 +1,175 @@
+"""CSV, TSV and Parquet tables: canonical columns, mappings, encodings, line numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from importers import mapping
+from importers.base import ImportFormatError, ReadOptions
+from importers.run import run_import
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.sql(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _links(db: Path, table: str, column: str, article: str) -> list[str]:
+    return sorted(r[0] for r in _rows(
+        db, f"SELECT {column} FROM {table} JOIN articles USING (aid) WHERE id = '{article}'"))
+
+
+def _options(name: str) -> ReadOptions:
+    path = FIXTURES / name
+    return ReadOptions(mapping=mapping.load(path), mapping_path=path)
+
+
+def test_csv_with_canonical_columns(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    result = run_import([FIXTURES / "canonical.csv"], db)
+    assert (result.new, result.rejected) == (3, 0)
+    assert _links(db, "article_themes", "theme", "c1") == ["china-model", "party-training"]
+    assert _links(db, "article_regions", "region", "c1") == ["Africa"]
+    assert _rows(db, "SELECT title, tone FROM articles WHERE id = 'c2'") == [
+        ("A title with\na newline", None)
+    ]
+    assert _rows(db, "SELECT tone, source FROM articles WHERE id = 'c1'") == [(0.5, "Addis Daily")]
+
+
+def test_csv_line_numbers_follow_quoted_newlines(tmp_path: Path) -> None:
+    src = tmp_path / "lines.csv"
+    src.write_text(
+        'title,published\n"two\nlines",2020-01-01\n\nbad date,2020-02-30\n'
+        'too,many,fields\n"ok",2020-01-03\n'
+    )
+    result = run_import([src], tmp_path / "t.duckdb")
+    assert result.new == 2
+    assert [(r.line, r.reason) for r in result.rejects] == [
+        (5, '"published" 2020-02-30: no such date'),
+        (6, "3 fields where the header has 2"),
+    ]
+
+
+def test_tsv(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    result = run_import([FIXTURES / "canonical.tsv"], db)
+    assert result.new == 2
+    assert _rows(db, "SELECT title FROM articles WHERE id = 't2'") == [("Second, with comma",)]
+    assert _links(db, "article_countries", "country", "t1") == ["FR"]
+
+
+def test_bom_is_accepted(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    assert run_import([FIXTURES / "bom.csv"], db).new == 1
+    assert _rows(db, "SELECT id, title FROM articles") == [("bom1", "With a BOM")]
+
+
+def test_non_utf8_csv_is_refused_naming_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ImportFormatError, match=r"latin1\.csv:2: not UTF-8"):
+        run_import([FIXTURES / "latin1.csv"], tmp_path / "t.duckdb")
+    assert not (tmp_path / "t.duckdb").exists()
+
+
+def test_mapping_iso3_date_format_and_constants(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    result = run_import([FIXTURES / "coded.csv"], db, options=_options("coded.toml"))
+    assert (result.new, result.rejected) == (3, 0)
+    assert _rows(db, "SELECT published::VARCHAR, source_country, language, tone FROM articles "
+                     "WHERE id = 'v1'") == [("2018-03-05 00:00:00", "CN", "en", 1.5)]
+    assert _links(db, "article_countries", "country", "v1") == ["ET", "KE"]
+    assert _links(db, "article_themes", "theme", "v1") == [
+        "china-model", "external-propaganda", "party-training"]
+    # the constant theme reaches records without codes too
+    assert _links(db, "article_themes", "theme", "v3") == ["external-propaganda"]
+    assert _links(db, "article_regions", "region", "v2") == ["Pacific"]
+
+
+def test_mapping_country_names(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    result = run_import([FIXTURES / "names.csv"], db, options=_options("names.toml"))
+    assert result.new == 2
+    assert [(r.line, r.reason) for r in result.rejects] == [
+        (4, "country Narnia is not a known country name")]
+    assert sorted(r[0] for r in _rows(db, "SELECT country FROM article_countries")) == ["ET", "FJ"]
+
+
+def test_mapping_errors_name_the_mapping_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[columns]\nheadline = "Headline"\n')
+    with pytest.raises(ImportFormatError, match=r"bad\.toml: \[columns\] 'headline' is not a"):
+        run_import([FIXTURES / "coded.csv"], tmp_path / "t.duckdb",
+                   options=ReadOptions(mapping=mapping.load(bad), mapping_path=bad))
+    bad.write_text('[countries]\nsystem = "iso9"\n')
+    with pytest.raises(ImportFormatError, match="must be one of iso2, iso3, fips, name"):
+        mapping.parse(mapping.load(bad), str(bad))
+    bad.write_text("not = [toml")
+    with pytest.raises(ImportFormatError, match="not a valid TOML"):
+        mapping.load(bad)
+
+
+def test_missing_required_column_is_a_file_error(tmp_path: Path) -> None:
+    src = tmp_path / "x.csv"
+    src.write_text("headline,date\nA,2020-01-01\n")
+    with pytest.raises(ImportFormatError, match=r"x\.csv: no column for the required field "
+                                                r"'title'.*headline, date"):
+        run_import([src], tmp_path / "t.duckdb")
+
+
+def test_fips_system_for_source_country(tmp_path: Path) -> None:
+    src = tmp_path / "f.csv"
+    src.write_text("title,published,where\nA,2020-01-01,CH\nB,2020-01-02,UK\n")
+    m = tmp_path / "m.toml"
+    m.write_text('[columns]\ntitle = "title"\npublished = "published"\n'
+                 'source_country = "where"\n[countries]\nsource_country = "fips"\n')
+    db = tmp_path / "t.duckdb"
+    run_import([src], db, options=ReadOptions(mapping=mapping.load(m), mapping_path=m))
+    assert sorted(_rows(db, "SELECT title, source_country FROM articles")) == [
+        ("A", "CN"), ("B", "GB")]
+
+
+def _parquet(path: Path) -> None:
+    table = pa.table({
+        "id": ["p1", "p2", "p3"],
+        "title": ["Parquet one", "Parquet two", None],
+        "published": pa.array([1_600_000_000_000_000, 1_600_086_400_000_000, 0],
+                              pa.timestamp("us")),
+        "themes": pa.array([["belt-and-road"], [], None], pa.list_(pa.string())),
+        "countries": pa.array([["KE"], ["CN", "LA"], None], pa.list_(pa.string())),
+        "tone": pa.array([1.0, None, 2.0], pa.float64()),
+    })
+    pq.write_table(table, path)
+
+
+def test_parquet_with_canonical_columns(tmp_path: Path) -> None:
+    src = tmp_path / "a.parquet"
+    _parquet(src)
+    db = tmp_path / "t.duckdb"
+    result = run_import([src], db)
+    assert result.new == 2
+    assert [(r.line, r.reason) for r in result.rejects] == [(3, 'missing required field "title"')]
+    assert _rows(db, "SELECT published::VARCHAR FROM articles WHERE id = 'p1'") == [
+        ("2020-09-13 12:26:40",)]
+    assert _links(db, "article_regions", "region", "p2") == ["East Asia", "Southeast Asia"]
+
+
+def test_parquet_with_a_mapping(tmp_path: Path) -> None:
+    src = tmp_path / "m.parquet"
+    pq.write_table(pa.table({"Headline": ["x"], "When": ["2020/05/06"], "Place": ["KEN;ETH"]}),
+                   src)
+    m = tmp_path / "m.toml"
+    m.write_text('[columns]\ntitle = "Headline"\npublished = "When"\ncountries = "Place"\n'
+                 '[dates]\nformat = "%Y/%m/%d"\n[countries]\nsystem = "iso3"\n')
+    db = tmp_path / "t.duckdb"
+    run_import([src], db, options=ReadOptions(mapping=mapping.load(m), mapping_path=m))
+    assert _rows(db, "SELECT title, day::VARCHAR FROM articles") == [("x", "2020-05-06")]
+    assert sorted(r[0] for r in _rows(db, "SELECT country FROM article_countries")) == ["ET", "KE"]
