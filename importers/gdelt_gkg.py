@@ -12,6 +12,9 @@ import contextlib
 import gzip
 import html
 import re
+import shutil
+import tempfile
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -415,7 +418,39 @@ def _top(counts: dict[str, int]) -> str:
 def _batches(
     path: Path, options: ReadOptions
 ) -> Iterator[tuple[pa.RecordBatch, list[int] | None]]:
-    head = _read_head(path)
+    with _unzipped(path) as source:
+        yield from _batches_of(source, path, options)
+
+
+@contextlib.contextmanager
+def _unzipped(path: Path) -> Iterator[Path]:
+    """The file itself, or the one file of a .zip archive (how GDELT publishes GKG files),
+    extracted to a temporary folder for the duration of the read."""
+    if not zipfile.is_zipfile(path):
+        yield path
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if len(members) != 1:
+                raise ImportFormatError(
+                    f"{path}: a zip archive of {len(members)} files; unzip it and import the "
+                    "files (or the folder)"
+                )
+            with tempfile.TemporaryDirectory(prefix="softpower-gkg-") as tmp:
+                target = Path(tmp) / "member.gkg.csv"
+                with archive.open(members[0]) as src, target.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, 16 * 1024 * 1024)
+                yield target
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ImportFormatError(f"{path}: cannot be unzipped ({exc})") from exc
+
+
+def _batches_of(
+    source: Path, path: Path, options: ReadOptions
+) -> Iterator[tuple[pa.RecordBatch, list[int] | None]]:
+    """Read `source` (the file, or what `path` unzips to); messages name `path`."""
+    head = _read_head(source, path)
     ver = version(head)
     if ver is None:
         raise ImportFormatError(
@@ -424,11 +459,11 @@ def _batches(
         )
     mapping = theme_mapping(options)
     try:
-        blanks = _blank_lines(path)
+        blanks = _blank_lines(source)
     except (OSError, EOFError) as exc:
         raise ImportFormatError(f"{path}: cannot be read ({exc})") from exc
-    params = {"path": str(path), "null": _NULL,
-              "compression": "gzip" if is_gzip(path) else "none"}
+    params = {"path": str(source), "null": _NULL,
+              "compression": "gzip" if is_gzip(source) else "none"}
     con, themes_sql = _connect(mapping)
     query = _query_v2(themes_sql) if ver == "2.1" else _query_v1(themes_sql)
     try:
@@ -440,9 +475,9 @@ def _batches(
         con.close()
 
 
-def _read_head(path: Path, size: int = 64 * 1024) -> bytes:
+def _read_head(source: Path, path: Path, size: int = 64 * 1024) -> bytes:
     try:
-        with open_binary(path) as fh:
+        with open_binary(source) as fh:
             return fh.read(size)
     except (OSError, EOFError) as exc:
         raise ImportFormatError(f"{path}: cannot be read ({exc})") from exc

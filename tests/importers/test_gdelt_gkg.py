@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -171,6 +172,22 @@ def test_gzip_compressed_file(tmp_path: Path) -> None:
     result, _ = _import([path], tmp_path / "db.duckdb")
     assert [r.line for r in result.rejects] == [4, 6, 7]
     assert result.new == 3
+
+
+def test_zip_archive_of_one_file(tmp_path: Path) -> None:
+    path = tmp_path / "20200318104500.gkg.csv.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(FIXTURES / "gkg21_nasty.tsv", "20200318104500.gkg.csv")
+    result, _ = _import([path], tmp_path / "db.duckdb")
+    assert [(r.file, r.line) for r in result.rejects] == [(str(path), n) for n in (3, 5, 6)]
+    assert result.new == 3
+
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as archive:
+        archive.writestr("a.gkg.csv", "x")
+        archive.writestr("b.gkg.csv", "y")
+    with Staging() as st, pytest.raises(ImportFormatError, match="zip archive of 2 files"):
+        gdelt_gkg.read(two, st, st.begin_file(str(two), "gdelt-gkg"), ReadOptions())
 
 
 def test_strict_stops_at_the_first_bad_line(tmp_path: Path) -> None:
