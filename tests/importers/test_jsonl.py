@@ -111,7 +111,8 @@ BAD_LINES = [
 def test_validation_names_the_physical_line(tmp_path: Path, content: str, reason: str) -> None:
     src = tmp_path / "bad.jsonl"
     # the bad record sits on physical line 4, after a blank line
-    src.write_text(f"{GOOD}\n{GOOD.replace('ok', 'ok2')}\n\n{content}\n{GOOD.replace('ok', 'ok3')}\n")
+    second, third = GOOD.replace('ok', 'ok2'), GOOD.replace('ok', 'ok3')
+    src.write_text(f"{GOOD}\n{second}\n\n{content}\n{third}\n")
     result = run_import([src], tmp_path / "t.duckdb")
     assert result.new == 3
     assert len(result.rejects) == 1

@@ -58,7 +58,9 @@ def test_folder_is_searched_recursively(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     (folder / "sub").mkdir(parents=True)
     (folder / "a.jsonl").write_text('{"id": "1", "title": "a", "published": "2020-01-01"}\n')
-    (folder / "sub" / "b.jsonl").write_text('{"id": "2", "title": "b", "published": "2020-01-02"}\n')
+    (folder / "sub" / "b.jsonl").write_text(
+        '{"id": "2", "title": "b", "published": "2020-01-02"}\n'
+    )
     (folder / "sub" / "c.csv").write_text("id,title,published\n3,c,2020-01-03\n")
     (folder / "notes.txt").write_text("nothing to import here\n")
     (folder / ".hidden.jsonl").write_text("{broken\n")
