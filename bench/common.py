@@ -304,8 +304,9 @@ def corpus(
     with _locked(path.stem):
         if path.exists():
             return path
-        for stale in cache_dir().glob(f"corpus-{size_label(articles)}-s{seed}-g*.duckdb"):
-            stale.unlink()  # an older generator's corpus of the same size: no longer comparable
+        for stale in cache_dir().glob(f"corpus-{size_label(articles)}-s{seed}-g*"):
+            if not stale.name.startswith(path.stem + "."):
+                stale.unlink()  # an older generator's corpus and its exports: not comparable
         tmp = path.with_name(path.stem + ".building.duckdb")
         tmp.unlink(missing_ok=True)
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
@@ -356,6 +357,7 @@ def corpus_file(articles: int, fmt: str, seed: int = DEFAULT_SEED) -> Path:
         tmp = path.with_name(path.stem + f".building.{fmt}")
         con = duckdb.connect(str(db), read_only=True)
         try:
+            con.execute("SET enable_progress_bar = false")
             if fmt == "csv":
                 select = (
                     "SELECT * REPLACE (array_to_string(themes, ';') AS themes, "
