@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,13 +87,30 @@ def detect(path: Path) -> str:
         raise ImportFormatError(f"{path}: cannot be read ({exc.strerror})") from exc
     if parquet.sniff(magic):
         return "parquet"
-    found = detect_head(read_head(path))
+    if magic.startswith(b"PK") and zipfile.is_zipfile(path):
+        found = _detect_zip(path)
+    else:
+        found = detect_head(read_head(path))
     if found is None:
         raise ImportFormatError(
             f"{path}: cannot tell the format from the content; give --format, one of: "
             + "; ".join(f"{f.name} ({f.description})" for f in FORMATS.values())
         )
     return found
+
+
+def _detect_zip(path: Path) -> str | None:
+    """A .zip archive of one GKG file (how GDELT publishes them) is GKG; nothing else is read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if len(members) != 1:
+                return None
+            with archive.open(members[0]) as fh:
+                head = fh.read(64 * 1024)
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return None
+    return "gdelt-gkg" if gdelt_gkg.sniff(head) else None
 
 
 def matches_suffix(path: Path, fmt: str) -> bool:

@@ -87,3 +87,17 @@ def test_real_gdelt_files_are_detected() -> None:
     assert registry.detect(REALDATA / "gdelt-gkg" / "gkg1.csv") == "gdelt-gkg"
     files = plan([REALDATA / "gdelt-doc" / "migration"], "auto").files
     assert files and {f for _, f in files} == {"gdelt-doc"}
+
+
+def test_zip_of_one_gkg_file_is_gkg(tmp_path: Path) -> None:
+    import zipfile
+
+    archive = tmp_path / "20200318104500.gkg.csv.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(FIXTURES / "gdelt" / "gkg21_nasty.tsv", "20200318104500.gkg.csv")
+    assert registry.detect(archive) == "gdelt-gkg"
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as zf:
+        zf.writestr("a.jsonl", '{"title": "x", "published": "2020-01-01"}\n')
+    with pytest.raises(ImportFormatError, match="cannot tell the format"):
+        registry.detect(other)
