@@ -11,6 +11,7 @@ One article per URL: the same URL under several country pairs or files is merged
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Callable, Iterator
@@ -218,6 +219,13 @@ def read_with_report(
                 continue
             report.repaired.append(line)
             fields = fixed
+        if options.strict and not _valid_date(fields, layouts[0]):
+            # In strict mode the first bad record must be the one reported, so check it now.
+            y, m, d = (fields[layouts[0].index[k]] for k in ("year", "month", "day"))
+            staging.reject(
+                Reject(name, line, f"bad date year={y!r} month={m!r} day={d!r}"), file_no
+            )
+            return report
         batch.append((line, fields))
         if len(batch) >= BATCH_ROWS:
             if not _flush(batch, layouts[0], themes, staging, file_no, name, options, report):
@@ -228,6 +236,14 @@ def read_with_report(
     if batch:
         _flush(batch, layouts[0], themes, staging, file_no, name, options, report)
     return report
+
+
+def _valid_date(fields: list[str], layout: Layout) -> bool:
+    try:
+        dt.date(*(int(fields[layout.index[k]].strip()) for k in ("year", "month", "day")))
+    except ValueError:
+        return False
+    return True
 
 
 def _flush(

@@ -178,6 +178,23 @@ def test_strict_stops_at_the_first_bad_line(tmp_path: Path) -> None:
         assert [r.line for r in st.all_rejects()] == [8]
 
 
+def test_strict_reports_a_bad_date_before_later_bad_lines(tmp_path: Path) -> None:
+    folder = tmp_path / "topic"
+    folder.mkdir()
+    path = folder / "x.csv"
+    path.write_text(
+        ",".join(gdelt_doc.HEADER) + "\n"
+        "US,CH,US,2019,2,30,a.example,t,https://a.example/1,,English,q\n"
+        "US,CH,US,2019,1,2,b.example,short\n",
+        encoding="utf-8",
+    )
+    with Staging(on_duplicate="union") as st:
+        gdelt_doc.read(path, st, st.begin_file(str(path), "gdelt-doc"), ReadOptions(strict=True))
+        assert [(r.line, r.reason) for r in st.all_rejects()] == [
+            (2, "bad date year='2019' month='2' day='30'")
+        ]
+
+
 def test_reimport_is_idempotent(tmp_path: Path) -> None:
     db = tmp_path / "db.duckdb"
     _import([UF], db)
