@@ -173,3 +173,53 @@ def test_parquet_with_a_mapping(tmp_path: Path) -> None:
     run_import([src], db, options=ReadOptions(mapping=mapping.load(m), mapping_path=m))
     assert _rows(db, "SELECT title, day::VARCHAR FROM articles") == [("x", "2020-05-06")]
     assert sorted(r[0] for r in _rows(db, "SELECT country FROM article_countries")) == ["ET", "KE"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"a,b\n1,2\n", 2),
+        (b"a,b\r\n1,2\r\n3,4", 3),
+        (b'a,b\n"x ""y""",2\n', 2),
+        (b'a,b\n"two\nlines",2\n', None),
+        (b"a,b\n\n1,2\n", None),
+        (b"a,b\r\n\r\n1,2\r\n", None),
+        (b'a,b\n5" screen,2\n', None),
+    ],
+)
+def test_simple_line_count(tmp_path: Path, content: bytes, expected: int | None) -> None:
+    from importers.csv_table import simple_line_count
+
+    src = tmp_path / "x.csv"
+    src.write_bytes(content)
+    assert simple_line_count(src) == expected
+    assert simple_line_count(src, block_bytes=3) == expected
+
+
+def test_fast_and_careful_paths_agree(tmp_path: Path, monkeypatch) -> None:
+    import importers.csv_table as csv_table
+
+    src = tmp_path / "simple.csv"
+    src.write_text(
+        'id,title,published,themes,tone\n'
+        's1,"Quoted, with comma",2020-01-01,a;b,1.5\n'
+        's2,,2020-01-02,,\n'
+        's3,Bad date,2020-02-30,,\n'
+        's4,"He said ""hi""",2020-01-04T10:00:00+01:00,c,x\n'
+    )
+    assert csv_table.simple_line_count(src) == 5
+
+    def load(db: Path) -> tuple:
+        result = run_import([src], db)
+        rows = _rows(db, "SELECT id, title, published::VARCHAR, tone FROM articles ORDER BY id")
+        themes = _rows(db, "SELECT id, theme FROM article_themes JOIN articles USING (aid) "
+                           "ORDER BY ALL")
+        return rows, themes, [(r.line, r.reason) for r in result.rejects]
+
+    fast = load(tmp_path / "fast.duckdb")
+    monkeypatch.setattr(csv_table, "simple_line_count", lambda path: None)
+    careful = load(tmp_path / "careful.duckdb")
+    assert fast == careful
+    assert fast[2] == [(4, '"published" 2020-02-30: no such date'),
+                       (5, '"tone" x is not a number')]
+    assert ("s2", "", "2020-01-02 00:00:00", None) in fast[0]
