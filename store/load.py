@@ -30,6 +30,14 @@ MAX_THEME_ID_LENGTH = 200
 
 _STAGED_COLUMNS = ", ".join(CANONICAL_FIELDS)
 
+# What decides "unchanged" on re-import: every stored field, NULL told apart from empty.
+_CONTENT_HASH = """md5(concat_ws(chr(31),
+    id, coalesce(url, chr(1)), title, coalesce(source, chr(1)),
+    strftime(published AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f'),
+    array_to_string(themes, chr(30)), array_to_string(countries, chr(30)),
+    array_to_string(regions, chr(30)), coalesce(source_country, chr(1)),
+    coalesce(language, chr(1)), coalesce(tone::VARCHAR, chr(1)), coalesce(summary, chr(1))))"""
+
 
 @dataclass
 class FileCounts:
@@ -205,90 +213,58 @@ class Staging:
 
     # -- validation and normalisation ------------------------------------------------------------
 
+    def _install_lookups(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Country codes as an ENUM (membership and region by index, no join per record)."""
+        regions = load_region_map()
+        countries = regions["country"].to_list()
+        con.execute(
+            "CREATE TYPE country_code AS ENUM ("
+            + ", ".join("'" + c.replace("'", "''") + "'" for c in countries) + ")"
+        )
+        con.execute("SET VARIABLE region_of = ?::VARCHAR[]", [regions["region"].to_list()])
+        con.execute("SET VARIABLE known_regions = ?::VARCHAR[]", [list(REGIONS)])
+
     def finalise(self) -> list[Reject]:
         """Normalise, derive ids and regions, validate; return all rejects in file, line order."""
         if self._finalised:
             return self.all_rejects()
         con = self._require()
-        con.execute(
-            """
-            CREATE TABLE norm AS
-            SELECT
-                file_no, seq, line,
-                nullif(trim(id), '') AS raw_id,
-                nullif(trim(url), '') AS url,
-                title,
-                nullif(trim(source), '') AS source,
-                published,
-                list_distinct(list_filter(list_transform(coalesce(themes, []), lambda t: trim(t)),
-                              lambda t: t IS NOT NULL AND t <> '')) AS themes,
-                list_distinct(list_filter(list_transform(coalesce(countries, []),
-                              lambda c: upper(trim(c))),
-                              lambda c: c IS NOT NULL AND c <> '')) AS countries,
-                list_distinct(list_filter(list_transform(coalesce(regions, []), lambda r: trim(r)),
-                              lambda r: r IS NOT NULL AND r <> '')) AS regions,
-                nullif(upper(trim(source_country)), '') AS source_country,
-                nullif(trim(language), '') AS language,
-                tone,
-                summary
-            FROM staged
-            """
-        )
-        con.execute(
-            """
-            CREATE TABLE bad_codes AS
-            SELECT seq,
-                min(c) FILTER (WHERE kind = 'country') AS bad_country,
-                min(c) FILTER (WHERE kind = 'region') AS bad_region
-            FROM (
-                SELECT seq, unnest(countries) AS c, 'country' AS kind FROM norm
-                UNION ALL
-                SELECT seq, unnest(regions) AS c, 'region' AS kind FROM norm
-            ) AS codes
-            WHERE (kind = 'country' AND c NOT IN (SELECT country FROM region_map))
-               OR (kind = 'region' AND c NOT IN (SELECT region FROM known_regions))
-            GROUP BY seq
-            """
-        )
+        self._install_lookups(con)
         con.execute(
             f"""
             CREATE TABLE checked AS
-            SELECT norm.*,
-                CASE
-                    WHEN title IS NULL THEN 'missing required field "title"'
-                    WHEN published IS NULL THEN 'missing required field "published"'
-                    WHEN len(themes) > {MAX_THEMES_PER_ARTICLE}
-                        THEN 'too many themes (' || len(themes) || ' > {MAX_THEMES_PER_ARTICLE})'
-                    WHEN len(countries) > {MAX_COUNTRIES_PER_ARTICLE}
-                        THEN 'too many countries (' || len(countries)
-                             || ' > {MAX_COUNTRIES_PER_ARTICLE})'
-                    WHEN list_bool_or(list_transform(themes,
-                            lambda t: length(t) > {MAX_THEME_ID_LENGTH}
-                                 OR regexp_matches(t, '[\\x00-\\x1f\\x7f]')))
-                        THEN 'invalid theme id (longer than {MAX_THEME_ID_LENGTH} characters '
-                             || 'or holding control characters)'
-                    WHEN bad_country IS NOT NULL
-                        THEN 'country ' || bad_country || ' is not an ISO 3166-1 alpha-2 code'
-                    WHEN source_country IS NOT NULL
-                         AND source_country NOT IN (SELECT country FROM region_map)
-                        THEN 'source_country ' || source_country
-                             || ' is not an ISO 3166-1 alpha-2 code'
-                    WHEN bad_region IS NOT NULL
-                        THEN 'unknown region ' || bad_region
-                             || ' (known: {", ".join(REGIONS)})'
-                    ELSE NULL
-                END AS problem
-            FROM norm LEFT JOIN bad_codes USING (seq)
-            """
-        )
-        con.execute(
-            "INSERT INTO staged_rejects SELECT file_no, line, problem FROM checked "
-            "WHERE problem IS NOT NULL"
-        )
-        # ids: given, else from the normalised URL, else from the content.
-        con.execute(
-            r"""
-            CREATE TABLE good AS
+            WITH norm AS (
+                SELECT
+                    file_no, seq, line,
+                    nullif(trim(id), '') AS raw_id,
+                    nullif(trim(url), '') AS url,
+                    title,
+                    nullif(trim(source), '') AS source,
+                    published,
+                    list_distinct(list_filter(list_transform(coalesce(themes, []),
+                                  lambda t: trim(t)),
+                                  lambda t: t IS NOT NULL AND t <> '')) AS themes,
+                    list_distinct(list_filter(list_transform(coalesce(countries, []),
+                                  lambda c: upper(trim(c))),
+                                  lambda c: c IS NOT NULL AND c <> '')) AS countries,
+                    list_distinct(list_filter(list_transform(coalesce(regions, []),
+                                  lambda r: trim(r)),
+                                  lambda r: r IS NOT NULL AND r <> '')) AS regions,
+                    nullif(upper(trim(source_country)), '') AS source_country,
+                    nullif(trim(language), '') AS language,
+                    tone,
+                    summary
+                FROM staged
+            ),
+            coded AS (
+                SELECT norm.*,
+                    list_filter(countries, lambda c: try_cast(c AS country_code) IS NULL)[1]
+                        AS bad_country,
+                    list_filter(regions, lambda r: NOT list_contains(
+                        getvariable('known_regions'), r))[1] AS bad_region
+                FROM norm
+            ),
+            checked_rows AS (
             SELECT
                 coalesce(
                     raw_id,
@@ -304,63 +280,89 @@ class Staging:
                         || strftime(published, '%Y-%m-%dT%H:%M:%S.%f')
                         || chr(31) || coalesce(source, '')), 1, 20)
                 ) AS id,
-                * EXCLUDE (raw_id, problem)
-            FROM checked WHERE problem IS NULL
+                file_no, seq, line, url, title, source, published,
+                list_sort(themes) AS themes,
+                list_sort(countries) AS countries,
+                CASE WHEN bad_country IS NULL AND bad_region IS NULL THEN
+                    list_sort(list_distinct(list_concat(regions, list_transform(countries,
+                        lambda c: getvariable('region_of')[enum_code(c::country_code) + 1]))))
+                END AS regions,
+                source_country, language, tone, summary,
+                CASE
+                    WHEN title IS NULL THEN 'missing required field "title"'
+                    WHEN published IS NULL THEN 'missing required field "published"'
+                    WHEN len(themes) > {MAX_THEMES_PER_ARTICLE}
+                        THEN 'too many themes (' || len(themes) || ' > {MAX_THEMES_PER_ARTICLE})'
+                    WHEN len(countries) > {MAX_COUNTRIES_PER_ARTICLE}
+                        THEN 'too many countries (' || len(countries)
+                             || ' > {MAX_COUNTRIES_PER_ARTICLE})'
+                    WHEN list_bool_or(list_transform(themes,
+                            lambda t: length(t) > {MAX_THEME_ID_LENGTH}))
+                         OR regexp_matches(array_to_string(themes, ' '), '[\\x00-\\x1f\\x7f]')
+                        THEN 'invalid theme id (longer than {MAX_THEME_ID_LENGTH} characters '
+                             || 'or holding control characters)'
+                    WHEN bad_country IS NOT NULL
+                        THEN 'country ' || bad_country || ' is not an ISO 3166-1 alpha-2 code'
+                    WHEN source_country IS NOT NULL
+                         AND try_cast(source_country AS country_code) IS NULL
+                        THEN 'source_country ' || source_country
+                             || ' is not an ISO 3166-1 alpha-2 code'
+                    WHEN bad_region IS NOT NULL
+                        THEN 'unknown region ' || bad_region
+                             || ' (known: {", ".join(REGIONS)})'
+                    ELSE NULL
+                END AS problem
+            FROM coded
+            )
+            SELECT *, (published AT TIME ZONE 'UTC')::DATE AS day, {_CONTENT_HASH} AS content_hash
+            FROM checked_rows
             """
         )
+        con.execute(
+            "INSERT INTO staged_rejects SELECT file_no, line, problem FROM checked "
+            "WHERE problem IS NOT NULL"
+        )
+        duplicates = con.sql(
+            "SELECT count(*) - count(DISTINCT id) FROM checked WHERE problem IS NULL"
+        ).fetchall()[0][0]
+        if not duplicates:
+            # The usual case: no second table, the checked one minus its rejects is final.
+            con.execute("DELETE FROM checked WHERE problem IS NOT NULL")
+            con.execute("ALTER TABLE checked RENAME TO final")
+            self._finalised = True
+            return self.all_rejects()
         if self.on_duplicate == "last":
-            dedup = """
-                SELECT * EXCLUDE (rn) FROM (
-                    SELECT *, row_number() OVER (PARTITION BY id ORDER BY seq DESC) AS rn FROM good
+            good = """
+                SELECT * EXCLUDE (rn, problem) FROM (
+                    SELECT *, row_number() OVER (PARTITION BY id ORDER BY seq DESC) AS rn
+                    FROM checked WHERE problem IS NULL
                 ) WHERE rn = 1
             """
         else:
-            dedup = """
+            good = """
                 SELECT first_rec.* REPLACE (u.themes AS themes, u.countries AS countries,
                                             u.regions AS regions)
                 FROM (
                     SELECT * EXCLUDE (rn) FROM (
-                        SELECT *, row_number() OVER (PARTITION BY id ORDER BY seq) AS rn FROM good
+                        SELECT *, row_number() OVER (PARTITION BY id ORDER BY seq) AS rn
+                        FROM checked WHERE problem IS NULL
                     ) WHERE rn = 1
                 ) AS first_rec
                 JOIN (
                     SELECT id,
-                        list_distinct(flatten(list(themes))) AS themes,
-                        list_distinct(flatten(list(countries))) AS countries,
-                        list_distinct(flatten(list(regions))) AS regions
-                    FROM good GROUP BY id
+                        list_sort(list_distinct(flatten(list(themes)))) AS themes,
+                        list_sort(list_distinct(flatten(list(countries)))) AS countries,
+                        list_sort(list_distinct(flatten(list(regions)))) AS regions
+                    FROM checked WHERE problem IS NULL GROUP BY id
                 ) AS u USING (id)
             """
         con.execute(
             f"""
             CREATE TABLE final AS
-            WITH d AS ({dedup}),
-            derived AS (
-                SELECT d.seq, list_distinct(list(m.region)) AS from_countries
-                FROM d, unnest(d.countries) AS c(country)
-                JOIN region_map m ON m.country = c.country
-                GROUP BY d.seq
-            )
-            SELECT
-                d.* REPLACE (
-                    list_sort(d.themes) AS themes,
-                    list_sort(d.countries) AS countries,
-                    list_sort(list_distinct(list_concat(d.regions,
-                        coalesce(derived.from_countries, [])))) AS regions
-                ),
-                (d.published AT TIME ZONE 'UTC')::DATE AS day
-            FROM d LEFT JOIN derived USING (seq)
+            SELECT * REPLACE ({_CONTENT_HASH} AS content_hash) FROM ({good}) AS g
             """
         )
-        con.execute(
-            """
-            ALTER TABLE final ADD COLUMN content_hash VARCHAR;
-            UPDATE final SET content_hash = md5(to_json(struct_pack(
-                id, url, title, source,
-                published := strftime(published AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f'),
-                themes, countries, regions, source_country, language, tone, summary)));
-            """
-        )
+        con.execute("DROP TABLE checked")
         self._finalised = True
         return self.all_rejects()
 
@@ -459,17 +461,26 @@ def _merge(
         FROM stg.final f LEFT JOIN articles a ON a.id = f.id
         """
     )
+    # New articles get aids in publication order; only the narrow (id, published) pairs are sorted.
+    main.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _new_aids AS
+        SELECT id, $base + row_number() OVER (ORDER BY published, id) AS aid
+        FROM _cls WHERE status = 'new'
+        """,
+        {"base": base_aid},
+    )
     main.execute(
         """
         CREATE OR REPLACE TEMP TABLE _ins AS
         SELECT
-            coalesce(old_aid, $base + row_number() OVER (
-                PARTITION BY old_aid IS NULL ORDER BY published, id)) AS aid,
-            $first + file_no AS import_id,
-            * EXCLUDE (old_aid)
-        FROM _cls WHERE status <> 'unchanged'
+            coalesce(c.old_aid, n.aid) AS aid,
+            $first + c.file_no AS import_id,
+            c.* EXCLUDE (old_aid)
+        FROM _cls c LEFT JOIN _new_aids n ON n.id = c.id
+        WHERE c.status <> 'unchanged'
         """,
-        {"base": base_aid, "first": first_import},
+        {"first": first_import},
     )
     main.execute(
         """
@@ -557,6 +568,6 @@ def _merge(
         main.register("_rejects", frame)
         main.execute("INSERT INTO rejects SELECT * FROM _rejects")
         main.unregister("_rejects")
-    for name in ("_cls", "_ins", "_new_themes"):
+    for name in ("_cls", "_new_aids", "_ins", "_new_themes"):
         main.execute(f"DROP TABLE IF EXISTS {name}")
     return out
