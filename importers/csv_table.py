@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from importers.base import BATCH_ROWS, ImportFormatError, OnDuplicate, ReadOptions
-from importers.lines import UTF8_BOM, open_maybe_gzip
+from importers.lines import GZIP_MAGIC, UTF8_BOM, open_maybe_gzip
 from importers.mapping import Converter, add_constant_theme, from_options, resolve_columns
 from store.load import Staging
 from store.records import Reject
@@ -128,10 +128,17 @@ def simple_line_count(path: Path, block_bytes: int = 16 * 1024 * 1024) -> int | 
     return lines
 
 
+def is_gzip(path: Path) -> bool:
+    """True when the file starts with the gzip magic bytes."""
+    with path.open("rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
 def _duckdb_source(path: Path, delimiter: str, width: int) -> str:
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
     return (
         "read_csv($path, auto_detect = false, header = false, skip = 1, delim = $delim, "
+        f"compression = '{'gzip' if is_gzip(path) else 'none'}', "
         "quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
         f"nullstr = $null, max_line_size = 100000000, columns = {{{columns}}})"
     )

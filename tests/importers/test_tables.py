@@ -223,3 +223,13 @@ def test_fast_and_careful_paths_agree(tmp_path: Path, monkeypatch) -> None:
     assert fast[2] == [(4, '"published" 2020-02-30: no such date'),
                        (5, '"tone" x is not a number')]
     assert ("s2", "", "2020-01-02 00:00:00", None) in fast[0]
+
+
+def test_gzip_csv_without_a_gz_name(tmp_path: Path) -> None:
+    import gzip
+
+    src = tmp_path / "packed.csv"
+    src.write_bytes(gzip.compress(b"id,title,published\nz1,Zipped,2020-01-01\nz2,Two,2020-01-02\n"))
+    db = tmp_path / "t.duckdb"
+    assert run_import([src], db, fmt="csv").new == 2
+    assert sorted(_rows(db, "SELECT id, title FROM articles")) == [("z1", "Zipped"), ("z2", "Two")]
