@@ -27,7 +27,7 @@ from bench.common import (  # noqa: E402
     Results,
     cache_dir,
     command_text,
-    machine_markdown,
+    machine,
     markdown_table,
     ratio,
     time_runs,
@@ -38,7 +38,7 @@ from importers.base import ReadOptions  # noqa: E402
 from store.load import Staging  # noqa: E402
 
 SAMPLE = ROOT.parent / "shared" / "realdata" / "gdelt-gkg" / "gkg.csv"
-SECTION = "gdelt-import"
+SECTION = "gdelt"
 _COLUMNS = ", ".join(f"'c{i:02d}': 'VARCHAR'" for i in range(1, 28))
 _READ_CSV = (
     "read_csv(?, auto_detect = false, header = false, delim = '\t', quote = '', escape = '', "
@@ -167,7 +167,8 @@ def main(argv: list[str] | None = None) -> None:
         "the parsed fields. The parse-only scan is the floor; most of the difference to our read "
         "is splitting and de-duplicating the theme lists (V2Themes repeats a code per mention). "
         "Figures vary with the load of the shared machine.",
-        machine_markdown(),
+        "Machine: " + "; ".join(f"{k} {v}" for k, v in machine().items()
+                                if k in ("CPU", "RAM", "DuckDB")) + ".",
     ])
     write_section(SECTION, body, command=command_text("bench/bench_gdelt.py", argv_used))
 
