@@ -18,6 +18,7 @@ from store.records import Reject
 # progress(file_index, file_count, path) when a file starts; rows(n) when n records were staged
 Progress = Callable[[int, int, Path], None]
 RowsCallback = Callable[[int], None]
+PhaseCallback = Callable[[str], None]
 
 
 class ImportAborted(Exception):
@@ -111,6 +112,7 @@ def stage(
     staging: Staging,
     options: ReadOptions,
     progress: Progress | None = None,
+    on_phase: PhaseCallback | None = None,
 ) -> list[Reject]:
     """Read every file into `staging` and validate; with --strict, raise on the first reject."""
     for index, (path, fmt) in enumerate(files):
@@ -120,6 +122,8 @@ def stage(
         registry.get(fmt).reader(path, staging, file_no, options)
         if options.strict and staging.rejects:
             raise ImportAborted(staging.rejects[0][1])
+    if on_phase is not None:
+        on_phase("checking the records")
     rejects = staging.finalise()
     if options.strict and rejects:
         raise ImportAborted(rejects[0])
@@ -140,6 +144,7 @@ def run_import(
     options: ReadOptions | None = None,
     progress: Progress | None = None,
     on_rows: RowsCallback | None = None,
+    on_phase: PhaseCallback | None = None,
     on_wait: WaitCallback | None = None,
     tmp_dir: Path | None = None,
     notes: list[str] | None = None,
@@ -155,8 +160,10 @@ def run_import(
     with CountingStaging(
         on_rows, on_duplicate=on_duplicate(files), tmp_dir=tmp_dir
     ) as staging:
-        stage(files, staging, options, progress)
+        stage(files, staging, options, progress, on_phase)
         if notes is not None:
             notes.extend(f"{staging.files[f].path}: {text}" for f, text in staging.notes)
+        if on_phase is not None:
+            on_phase("writing to the database")
         return staging.commit(db_path, on_wait=on_wait)
 

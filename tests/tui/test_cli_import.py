@@ -87,6 +87,7 @@ def test_bad_input_exits_1_without_traceback(tmp_path: Path) -> None:
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert _invoke("import").exit_code == 2
     assert _invoke("import", "x.jsonl", "--format", "xml").exit_code == 2
+    assert _invoke("import", "x.jsonl", "--theme", " ").exit_code == 2
 
 
 def test_file_names_are_made_visible(tmp_path: Path) -> None:
@@ -103,3 +104,30 @@ def test_mapping_and_theme_options(tmp_path: Path) -> None:
                      str(FIXTURES / "coded.toml"), "--theme", "my-desk", "--db", str(db))
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "3 new, 0 updated, 0 unchanged, 0 rejected, 1 new themes"
+
+
+def test_waits_for_a_locked_database_and_says_so(tmp_path: Path, monkeypatch) -> None:
+    db = tmp_path / "t.duckdb"
+    _invoke("import", str(FIXTURES / "articles.jsonl"), "--db", str(db))
+    monkeypatch.setenv("SOFTPOWER_LOCK_TIMEOUT", "1")
+    import store.db
+
+    monkeypatch.setattr(store.db, "DEFAULT_LOCK_TIMEOUT", 0.5)
+    script = (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+        "print('locked', flush=True); time.sleep(30)"
+    )
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", script, str(db)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        result = _invoke("import", str(FIXTURES / "newtheme.jsonl"), "--db", str(db))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 1
+    assert "waiting for another process to release t.duckdb…" in result.stderr
+    assert "still locked" in result.stderr

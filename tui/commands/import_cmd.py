@@ -24,6 +24,7 @@ class _ProgressDisplay:
         self.label = ""
         self._progress = None
         self._task = None
+        self._told_wait = False
 
     def _ensure(self) -> None:
         if self._progress is not None or not self.enabled:
@@ -42,7 +43,7 @@ class _ProgressDisplay:
         self._progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
-            BarColumn(),
+            BarColumn(bar_width=12),
             TextColumn("{task.completed:,.0f} records"),
             TextColumn("[progress.data.speed]{task.fields[rate]}"),
             TimeElapsedColumn(),
@@ -71,6 +72,14 @@ class _ProgressDisplay:
         self._ensure()
         if self._progress is not None:
             self._progress.update(self._task, description=text)
+
+    def wait(self, message: str, waited: float) -> None:
+        """Say what the import waits for: on the progress line, else once on stderr."""
+        if self.enabled:
+            self.stage(message)
+        elif not self._told_wait:
+            self._told_wait = True
+            click.echo(f"{message}…", err=True)
 
     def stop(self) -> None:
         if self._progress is not None:
@@ -113,7 +122,8 @@ def import_command(paths: tuple[Path, ...], fmt: str, mapping: Path | None, them
                               theme=theme.strip() if theme else None, strict=strict)
         result = run_import(
             paths, target, fmt=fmt, options=options, progress=display.file, on_rows=display.add,
-            on_wait=lambda message, waited: display.stage(message), notes=notes,
+            on_phase=display.stage, on_wait=display.wait,
+            notes=notes,
         )
     except ImportAborted as exc:
         display.stop()
