@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from store import db
+from store import db, facts
 from store.records import CANONICAL_FIELDS, CANONICAL_SCHEMA, Reject
 from store.taxonomy import REGIONS, load_region_map
 
@@ -133,6 +133,7 @@ class Staging:
         memory_limit: str = "1GB",
     ) -> None:
         self.on_duplicate = on_duplicate
+        self._memory_limit = memory_limit
         self._dir = Path(tempfile.mkdtemp(prefix="softpower-stage-", dir=tmp_dir))
         self._path = self._dir / "stage.duckdb"
         self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(str(self._path))
@@ -411,6 +412,9 @@ class Staging:
         self._con = None
         finished_at = datetime.now(UTC)
         with db.writing(db_path, timeout=timeout, on_wait=on_wait) as main:
+            # The merge's temporary tables hold the whole import: spill them rather than grow.
+            main.execute(f"SET memory_limit = '{self._memory_limit}'")
+            main.execute(f"SET temp_directory = '{self._dir / 'spill-merge'}'")
             main.execute(f"ATTACH '{self._path}' AS stg (READ_ONLY)")
             try:
                 main.execute("BEGIN TRANSACTION")
@@ -568,6 +572,7 @@ def _merge(
         main.register("_rejects", frame)
         main.execute("INSERT INTO rejects SELECT * FROM _rejects")
         main.unregister("_rejects")
+    facts.after_import(main, "SELECT aid FROM _ins", [first_import + i for i in range(len(files))])
     for name in ("_cls", "_new_aids", "_ins", "_new_themes"):
         main.execute(f"DROP TABLE IF EXISTS {name}")
     return out

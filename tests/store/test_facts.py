@@ -261,3 +261,19 @@ def test_after_import_updates_incrementally_when_in_step(db: Path) -> None:
         assert _facts_snapshot(con) == got
     finally:
         con.close()
+
+
+def test_imports_keep_the_facts_current(tmp_path: Path) -> None:
+    db = tmp_path / "kept.duckdb"
+    _import(db, _articles(300, seed=6))
+    _import(db, _articles(120, seed=7))  # updates a0..a119
+    _import(db, _articles(50, seed=7).with_columns(pl.col("id") + "-x"))  # new only
+    con = duckdb.connect(str(db))
+    try:
+        assert facts.current(con)
+        got = _facts_snapshot(con)
+        assert len(got[1]) == 350
+        facts.rebuild(con)
+        assert _facts_snapshot(con) == got
+    finally:
+        con.close()
