@@ -303,6 +303,7 @@ def corpus(
     path = corpus_path(articles, seed)
     with _locked(path.stem):
         if path.exists():
+            ensure_facts(path, log=log)
             return path
         for stale in cache_dir().glob(f"corpus-{size_label(articles)}-s{seed}-g*"):
             if not stale.name.startswith(path.stem + "."):
@@ -320,7 +321,29 @@ def corpus(
         if log:
             log(f"  built in {fmt_seconds(run.seconds)}, peak memory {fmt_bytes(run.peak_rss)}")
         tmp.rename(path)
+        ensure_facts(path, log=log)
         return path
+
+
+def ensure_facts(db: Path, *, log: Callable[[str], None] | None = None) -> None:
+    """Bring the store's derived fact tables of a cached corpus up to date (as an import would)."""
+    import duckdb
+
+    try:
+        from store import facts
+    except ImportError:
+        return
+    con = duckdb.connect(str(db))
+    try:
+        if facts.current(con):
+            return
+        if log:
+            log(f"building the fact tables of {db.name}")
+        con.execute("BEGIN TRANSACTION")
+        facts.rebuild(con)
+        con.execute("COMMIT")
+    finally:
+        con.close()
 
 
 CANONICAL_EXPORT_SQL = """

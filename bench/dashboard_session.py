@@ -1,0 +1,91 @@
+"""One headless dashboard session on a corpus, timed through Textual's Pilot; prints JSON.
+
+Measures, in this order and in one process (so the process's memory is a session's memory):
+  launch     App() → first full screen (the Trends tab with its numbers: every worker done);
+  keypress   one key that changes the view → its new numbers on screen (median of --runs presses);
+  scroll     the Articles tab → its last row in view (key `end`);
+and the process's resident memory at the end and at its peak. `bench_scaling.py` runs it as a
+subprocess and also records the peak RSS the kernel reports for it.
+
+    uv run python bench/dashboard_session.py --db PATH [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import common  # noqa: F401  (puts the project root on sys.path)
+from common import Timing, rss_now, rss_peak
+
+SIZE = (120, 36)
+
+
+def make_app(db: Path) -> Any:
+    """The dashboard app on `db`, built the way `softpower-tui --db PATH` builds it."""
+    from tui.app import SoftpowerApp
+
+    return SoftpowerApp(db_path=db)
+
+
+async def settle(app: Any, pilot: Any) -> None:
+    """Wait until every worker is done and the screen has been refreshed with their results."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def session(db: Path, runs: int, keys: list[str]) -> dict[str, object]:
+    start = time.perf_counter()
+    app = make_app(db)
+    out: dict[str, object] = {}
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        out["launch"] = Timing((time.perf_counter() - start,)).to_dict()
+        presses = []
+        for i in range(runs + 1):
+            key = keys[i % len(keys)]
+            t0 = time.perf_counter()
+            await pilot.press(key)
+            await settle(app, pilot)
+            if i:  # the first press warms up
+                presses.append(time.perf_counter() - t0)
+        out["keypress"] = Timing(tuple(presses)).to_dict()
+        out["keys"] = keys
+        await pilot.press("3")
+        await settle(app, pilot)
+        scrolls = []
+        for _ in range(max(1, runs // 2)):
+            t0 = time.perf_counter()
+            await pilot.press("end")
+            await settle(app, pilot)
+            scrolls.append(time.perf_counter() - t0)
+            await pilot.press("home")
+            await settle(app, pilot)
+        out["scroll"] = Timing(tuple(scrolls)).to_dict()
+        out["rss_end"] = rss_now()
+    out["rss_peak"] = rss_peak()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keys", default="w,m",
+                        help="comma-separated keys that change the view, pressed in turn")
+    args = parser.parse_args(argv)
+    figures = asyncio.run(session(args.db, args.runs, args.keys.split(",")))
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
