@@ -8,6 +8,16 @@ each region its bit), so a view is a single filtered scan:
     article_facts(aid, day, source, regions)          one row per article, stored in day order
     theme_facts(theme, day, aid, source, regions)     one row per (article, theme), by theme and day
 
+and daily pre-aggregates of them, a few times smaller, which answer the common view (themes,
+regions, dates; no source filter) by summing counts instead of counting rows:
+
+    day_counts(day, regions, articles)                articles per day and set of regions
+    theme_day_counts(theme, day, regions, articles)   the same per theme
+
+Sums of these are exact distinct-article counts because each article has one day and one set of
+regions, and an article counts once per theme. A series made of several themes (a parent and its
+children) is counted from `theme_facts` with count(DISTINCT aid) instead.
+
 They are derived data: `update()` keeps them in step inside the import transaction, `rebuild()`
 recreates them (after a migration, or when appends have left `theme_facts` out of order), and
 `facts_state` records the last import they reflect, so a reader uses them only when `current()`.
@@ -36,6 +46,22 @@ CREATE TABLE IF NOT EXISTS theme_facts (
     theme VARCHAR NOT NULL, day DATE NOT NULL, aid BIGINT NOT NULL, source VARCHAR,
     regions UINTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS day_counts (
+    day DATE NOT NULL, regions UINTEGER NOT NULL, articles INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS theme_day_counts (
+    theme VARCHAR NOT NULL, day DATE NOT NULL, regions UINTEGER NOT NULL, articles INTEGER NOT NULL
+);
+"""
+
+_DAY_COUNTS = """
+INSERT INTO day_counts
+SELECT day, regions, count(*)::INTEGER FROM article_facts {where} GROUP BY ALL ORDER BY day
+"""
+_THEME_DAY_COUNTS = """
+INSERT INTO theme_day_counts
+SELECT theme, day, regions, count(*)::INTEGER FROM theme_facts {where}
+GROUP BY ALL ORDER BY theme, day
 """
 
 _ARTICLE_ROWS = """
@@ -78,8 +104,8 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """Recreate both fact tables from the normalised tables, in scan order (in a transaction)."""
     create(con)
-    con.execute("DELETE FROM theme_facts")
-    con.execute("DELETE FROM article_facts")
+    for table in ("theme_day_counts", "day_counts", "theme_facts", "article_facts"):
+        con.execute(f"DELETE FROM {table}")
     con.execute(
         "INSERT INTO article_facts "
         + _ARTICLE_ROWS.format(where_regions="", where_articles="")
@@ -88,6 +114,8 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "INSERT INTO theme_facts " + _THEME_ROWS.format(where="") + " ORDER BY t.theme, f.day"
     )
+    con.execute(_DAY_COUNTS.format(where=""))
+    con.execute(_THEME_DAY_COUNTS.format(where=""))
     _mark_current(con)
 
 
@@ -106,6 +134,12 @@ def update(con: duckdb.DuckDBPyConnection, changed_aids_sql: str) -> None:
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _fact_aids AS SELECT DISTINCT aid FROM ({changed_aids_sql})"
     )
+    # Days whose pre-aggregates change: where the changed articles were, and where they are now.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _fact_days AS "
+        "SELECT day FROM article_facts WHERE aid IN (SELECT aid FROM _fact_aids) "
+        "UNION SELECT day FROM articles WHERE aid IN (SELECT aid FROM _fact_aids)"
+    )
     try:
         con.execute("DELETE FROM theme_facts WHERE aid IN (SELECT aid FROM _fact_aids)")
         con.execute("DELETE FROM article_facts WHERE aid IN (SELECT aid FROM _fact_aids)")
@@ -122,8 +156,14 @@ def update(con: duckdb.DuckDBPyConnection, changed_aids_sql: str) -> None:
             + _THEME_ROWS.format(where="WHERE t.aid IN (SELECT aid FROM _fact_aids)")
             + " ORDER BY t.theme, f.day"
         )
+        days = "WHERE day IN (SELECT day FROM _fact_days)"
+        con.execute(f"DELETE FROM day_counts {days}")
+        con.execute(f"DELETE FROM theme_day_counts {days}")
+        con.execute(_DAY_COUNTS.format(where=days))
+        con.execute(_THEME_DAY_COUNTS.format(where=days))
     finally:
         con.execute("DROP TABLE IF EXISTS _fact_aids")
+        con.execute("DROP TABLE IF EXISTS _fact_days")
 
 
 def mark_current(con: duckdb.DuckDBPyConnection) -> None:
@@ -156,10 +196,18 @@ def after_import(
         rebuild(con)
 
 
+TABLES = ("region_bits", "article_facts", "theme_facts", "day_counts", "theme_day_counts",
+          "facts_state")
+
+
 def _has_state(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.sql(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'facts_state'"
-    ).fetchall()[0][0])
+    """Whether every fact table exists (a file from an earlier version may lack some)."""
+    found = con.sql(
+        "SELECT count(DISTINCT table_name) FROM information_schema.tables "
+        "WHERE table_catalog = current_database() AND list_contains($names, table_name)",
+        params={"names": list(TABLES)},
+    ).fetchall()[0][0]
+    return int(found) == len(TABLES)
 
 
 def current(con: duckdb.DuckDBPyConnection) -> bool:
@@ -242,19 +290,54 @@ def series_counts(
     filter (an article counts if it is in any of them). Columns: period (Date), theme, [region],
     articles.
     """
+    single = {name: ids[0] for name, ids in series.items() if len(set(ids)) == 1}
+    several = {name: list(dict.fromkeys(ids)) for name, ids in series.items()
+               if len(set(ids)) > 1}
+    if sources:  # the pre-aggregates have no source: count rows of theme_facts
+        several.update({name: [theme] for name, theme in single.items()})
+        single = {}
+    parts = []
+    if single:
+        parts.append(_series_query(
+            con, "theme_day_counts", "sum(f.articles)",
+            {name: [theme] for name, theme in single.items()},
+            every, regions, by_region, (), since, until,
+        ))
+    if several:
+        parts.append(_series_query(
+            con, "theme_facts", "count(DISTINCT f.aid)", several,
+            every, regions, by_region, sources, since, until,
+        ))
+    frames = [p.with_columns(pl.col("articles").cast(pl.Int64)) for p in parts]
+    if not frames:
+        return _series_query(con, "theme_day_counts", "sum(f.articles)", {}, every, regions,
+                             by_region, (), since, until).cast({"articles": pl.Int64})
+    return pl.concat(frames) if len(frames) > 1 else frames[0]
+
+
+def _series_query(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    counted: str,
+    series: Mapping[str, Sequence[str]],
+    every: str,
+    regions: Sequence[str],
+    by_region: bool,
+    sources: Sequence[str],
+    since: date | None,
+    until: date | None,
+) -> pl.DataFrame:
     where, params = _filters(con, regions, sources, since, until)
     names = [name for name, ids in series.items() for _ in ids]
     ids = [theme for _, theme_ids in series.items() for theme in theme_ids]
     params.update({"names": names, "ids": ids, "every": every})
-    distinct = any(len(set(v)) > 1 for v in series.values())
-    counted = "count(DISTINCT f.aid)" if distinct else "count(*)"
     join = _region_join(con, regions, params) if by_region else ""
     region_col = ", rb.region AS region" if by_region else ""
     where_sql = " AND ".join(["f.theme IN (SELECT unnest($ids))", *where])
     query = f"""
         SELECT date_trunc($every, f.day)::DATE AS period, s.name AS theme{region_col},
             {counted} AS articles
-        FROM theme_facts f
+        FROM {table} f
         JOIN (SELECT unnest($names) AS name, unnest($ids) AS theme) s ON s.theme = f.theme
         {join}
         WHERE {where_sql}
@@ -280,10 +363,12 @@ def period_totals(
     join = _region_join(con, regions, params) if by_region else ""
     region_col = ", rb.region AS region" if by_region else ""
     where_sql = " AND ".join(where) if where else "true"
+    table, counted = ("article_facts", "count(*)") if sources else ("day_counts",
+                                                                      "sum(f.articles)")
     query = f"""
-        SELECT date_trunc($every, f.day)::DATE AS period{region_col}, count(*) AS total
-        FROM article_facts f {join}
+        SELECT date_trunc($every, f.day)::DATE AS period{region_col}, {counted} AS total
+        FROM {table} f {join}
         WHERE {where_sql}
         GROUP BY ALL
     """
-    return con.sql(query, params=params).pl()
+    return con.sql(query, params=params).pl().cast({"total": pl.Int64})

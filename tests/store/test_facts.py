@@ -175,16 +175,14 @@ def test_update_replaces_changed_articles(db: Path) -> None:
                           "(SELECT 'a' || i FROM range(0, 150) AS r(i))")
         facts.mark_current(con)
         con.execute("COMMIT")
-        updated = con.sql("SELECT * FROM theme_facts ORDER BY ALL").fetchall()
-        updated_articles = con.sql("SELECT * FROM article_facts ORDER BY ALL").fetchall()
+        updated = _facts_snapshot(con)
         assert facts.current(con)
     finally:
         con.close()
     _rebuild(db)
     con = duckdb.connect(str(db), read_only=True)
     try:
-        assert con.sql("SELECT * FROM theme_facts ORDER BY ALL").fetchall() == updated
-        assert con.sql("SELECT * FROM article_facts ORDER BY ALL").fetchall() == updated_articles
+        assert _facts_snapshot(con) == updated
     finally:
         con.close()
 
@@ -221,9 +219,11 @@ def test_supports() -> None:
     assert not facts.supports(search="belt")
 
 
-def _facts_snapshot(con: duckdb.DuckDBPyConnection) -> tuple[list, list]:
-    return (con.sql("SELECT * FROM theme_facts ORDER BY ALL").fetchall(),
-            con.sql("SELECT * FROM article_facts ORDER BY ALL").fetchall())
+def _facts_snapshot(con: duckdb.DuckDBPyConnection) -> tuple[list, ...]:
+    return tuple(
+        con.sql(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+        for table in ("theme_facts", "article_facts", "day_counts", "theme_day_counts")
+    )
 
 
 def test_after_import_rebuilds_a_file_without_facts(tmp_path: Path) -> None:
@@ -275,5 +275,16 @@ def test_imports_keep_the_facts_current(tmp_path: Path) -> None:
         assert len(got[1]) == 350
         facts.rebuild(con)
         assert _facts_snapshot(con) == got
+    finally:
+        con.close()
+
+
+def test_not_current_when_a_fact_table_is_missing(db: Path) -> None:
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("DROP TABLE theme_day_counts")
+        assert not facts.current(con)
+        facts.after_import(con, "SELECT aid FROM articles", [])
+        assert facts.current(con)
     finally:
         con.close()
