@@ -73,7 +73,8 @@ parsed AS (
 ),
 typed AS (
     SELECT line, raw, j,
-        try_cast(j.published AS TIMESTAMPTZ) AS published,
+        CASE WHEN isfinite(try_cast(j.published AS TIMESTAMPTZ))
+            THEN try_cast(j.published AS TIMESTAMPTZ) END AS published,
         try_cast(j.tone AS DOUBLE) AS tone
     FROM parsed
 )

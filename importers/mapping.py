@@ -156,7 +156,7 @@ def _country_names() -> dict[str, str]:
 
 @cache
 def country_table(system: str) -> pa.Table:
-    """`code` (upper-cased, or case-folded for names) → `iso2` for a country code system."""
+    """`code` (upper-cased, or lower-cased for names) → `iso2` for a country code system."""
     if system == "iso3":
         pairs = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
     elif system == "fips":
@@ -305,9 +305,6 @@ class Converter:
     @staticmethod
     def _lookup(system: str, expr: str) -> str:
         key = f"lower(trim({expr}))" if system == "name" else f"upper(trim({expr}))"
-        if system == "name":
-            # names are case-folded in the table; lower() is the SQL equivalent for them
-            return f"getvariable('cc_name')[{key}]"
         return f"getvariable('cc_{system}')[{key}]"
 
     def _list_expr(self, name: str, src: str, typ: pa.DataType | None) -> str:
@@ -331,7 +328,8 @@ class Converter:
         text = f"nullif(trim({src}::VARCHAR), '')"
         fmt = self.mapping.date_format
         if fmt is None:
-            return f"try_cast({text} AS TIMESTAMPTZ)"
+            parsed = f"try_cast({text} AS TIMESTAMPTZ)"
+            return f"CASE WHEN isfinite({parsed}) THEN {parsed} END"
         parsed = f"try_strptime({text}, {_lit(fmt)})"
         if "%z" in fmt or "%Z" in fmt:
             return f"{parsed}::TIMESTAMPTZ"

@@ -91,6 +91,7 @@ BAD_LINES = [
     ('{"title": null, "published": "2020-01-01"}', 'missing required field "title"'),
     ('{"title": "x", "published": "2021-02-30"}', "no such date"),
     ('{"title": "x", "published": "yesterday"}', "not a date or ISO-8601 timestamp"),
+    ('{"title": "x", "published": "infinity"}', "not a date or ISO-8601 timestamp"),
     ('{"title": "x", "published": 20200101}', '"published" must be a string'),
     ('{"title": "x", "published": "2020-01-01", "themes": "united-front"}',
      '"themes" must be a list of strings, not a string'),
