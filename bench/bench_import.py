@@ -30,6 +30,20 @@ FORMATS = ("jsonl", "csv", "parquet")
 TARGET_RATIO = 2.0
 TARGET_JSONL_RATE = 250_000
 
+WHERE_THE_TIME_GOES = (
+    "**Targets not met.** Reading is not the bottleneck: our JSONL parse (lines split with "
+    "NumPy, one `json_transform` per line in DuckDB, typed columns back as Arrow) takes about "
+    "as long as `read_json`, and CSV files whose lines are their records are read by DuckDB's "
+    "own parallel reader. The time goes to the store's staged load, which holds the whole "
+    "import in a private staging file so that the database is opened for one short "
+    "transaction: writing the staged rows, one validating/normalising pass (ids, regions, "
+    "content hashes), then the merge (classify new/updated/unchanged by id, number new "
+    "articles, write articles sorted by date and the three link tables). That pipeline was "
+    "cut from ~25 s to ~8 s per million articles on a quiet machine; the remaining gap needs a "
+    "staging area in memory (spilling to disk) streamed into the merge instead of a staging "
+    "file read back by ATTACH. Runs on this shared 2-core machine vary by up to 2× with load."
+)
+
 _GENERATE = """
 SELECT
     'bench-' || i AS id,
@@ -134,6 +148,9 @@ def main() -> None:
     for fmt, size, raw, ours, rate, ratio in rows:
         lines.append(f"| {fmt} | {common.fmt_bytes(size)} | {raw.text()} | {ours.text()} | "
                      f"{rate:,.0f} | {ratio:.2f}× |")
+    met = all(r[5] <= TARGET_RATIO for r in rows) and all(
+        r[4] >= TARGET_JSONL_RATE for r in rows if r[0] == "jsonl")
+    lines += ["", WHERE_THE_TIME_GOES if not met else "Both targets are met."]
     argv = [f"--articles {articles}" if not args.quick else "--quick", f"--runs {runs}"]
     command = "uv run python bench/bench_import.py " + " ".join(argv)
     out = None
