@@ -37,17 +37,34 @@ def summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def theme_counts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Every theme with its label, parent, origin and distinct articles carrying it directly."""
+    """Every theme with label, parent, origin, distinct articles carrying it (`articles`) and
+    distinct articles carrying it or any theme below it (`with_children`, DESIGN §5 roll-up)."""
     rows = con.sql(
         """
-        SELECT t.id, t.label, t.parent, t.origin, count(DISTINCT l.aid) AS articles
-        FROM themes t LEFT JOIN article_themes l ON l.theme = t.id
-        GROUP BY t.id, t.label, t.parent, t.origin
+        WITH RECURSIVE up(theme, ancestor) AS (
+            SELECT id, id FROM themes
+            UNION
+            SELECT up.theme, t.parent FROM up JOIN themes t ON t.id = up.ancestor
+            WHERE t.parent IS NOT NULL
+        ),
+        own AS (
+            SELECT theme, count(DISTINCT aid) AS n FROM article_themes GROUP BY theme
+        ),
+        rolled AS (
+            SELECT up.ancestor AS theme, count(DISTINCT l.aid) AS n
+            FROM up JOIN article_themes l ON l.theme = up.theme
+            GROUP BY up.ancestor
+        )
+        SELECT t.id, t.label, t.parent, t.origin, coalesce(own.n, 0), coalesce(rolled.n, 0)
+        FROM themes t
+        LEFT JOIN own ON own.theme = t.id
+        LEFT JOIN rolled ON rolled.theme = t.id
         ORDER BY coalesce(t.parent, t.id), t.parent IS NOT NULL, t.id
         """
     ).fetchall()
     return [
-        {"id": r[0], "label": r[1], "parent": r[2], "origin": r[3], "articles": int(r[4])}
+        {"id": r[0], "label": r[1], "parent": r[2], "origin": r[3], "articles": int(r[4]),
+         "with_children": int(r[5])}
         for r in rows
     ]
 

@@ -46,3 +46,28 @@ def test_info_without_database_exits_1(tmp_path: Path) -> None:
     result = _invoke("info", "--db", str(tmp_path / "none.duckdb"))
     assert result.exit_code == 1
     assert "no database at" in result.stderr
+
+
+def test_theme_counts_roll_up_to_parents(tmp_path: Path) -> None:
+    from store import catalog
+    from store.db import reading
+
+    db = tmp_path / "t.duckdb"
+    src = tmp_path / "a.jsonl"
+    src.write_text(
+        '{"id": "1", "title": "a", "published": "2020-01-01", '
+        '"themes": ["united-front", "party-training"]}\n'
+        '{"id": "2", "title": "b", "published": "2020-01-02", "themes": ["confucius-institutes"]}\n'
+        '{"id": "3", "title": "c", "published": "2020-01-03", "themes": ["state-media"]}\n'
+    )
+    _invoke("import", str(src), "--db", str(db))
+    with reading(db) as con:
+        counts = {t["id"]: t for t in catalog.theme_counts(con)}
+    uf = counts["united-front"]
+    parent = counts[uf["parent"]]
+    assert (uf["articles"], uf["with_children"]) == (1, 1)
+    # article 1 carries two children of the same parent: counted once
+    assert parent["articles"] == 0 and parent["with_children"] == 2
+    result = _invoke("info", "--db", str(db))
+    line = next(ln for ln in result.stdout.splitlines() if ln.split()[:1] == [uf["parent"]])
+    assert line.split()[1:] == ["0", "2"]

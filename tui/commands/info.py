@@ -53,13 +53,14 @@ def info_command(show_rejects: bool, limit: int, db: Path | None) -> None:
         echo(f"dates      {s['first_day']} to {s['last_day']}")
     echo(f"sources    {s['sources']:,}")
     echo("")
-    echo("themes (articles carrying each theme directly)")
+    echo(f"themes{'':<28} {'articles':>10} {'with sub-themes':>16}")
     for t in themes:
         if t["articles"] == 0 and t["origin"] != "taxonomy":
             continue
-        indent = "    " if t["parent"] else "  "
+        name = ("  " if t["parent"] else "") + visible(t["id"])
+        rolled = f"{t['with_children']:>16,}" if t["with_children"] != t["articles"] else ""
         origin = "  (added by an import)" if t["origin"] == "import" else ""
-        echo(f"{indent}{visible(t['id']):<32} {t['articles']:>10,}{origin}")
+        echo(f"  {name:<32} {t['articles']:>10,} {rolled:>16}{origin}")
     echo("")
     echo("regions")
     for r in regions:
