@@ -105,6 +105,7 @@ def import_command(paths: tuple[Path, ...], fmt: str, mapping: Path | None, them
                    strict: bool, db: Path | None) -> None:
     """Import articles from files or folders (JSONL, CSV/TSV, Parquet, GDELT GKG and DOC)."""
     import duckdb
+    import pyarrow as pa
 
     from importers import mapping as mapping_mod
     from importers.base import ImportFormatError, ReadOptions
@@ -132,9 +133,10 @@ def import_command(paths: tuple[Path, ...], fmt: str, mapping: Path | None, them
     except ImportFormatError as exc:
         display.stop()
         fail(f"{exc}; nothing was written")
-    except duckdb.Error as exc:
+    except (duckdb.Error, pa.ArrowException) as exc:
         display.stop()
-        fail(f"the import failed and nothing was written: {str(exc).splitlines()[0]}")
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        fail(f"the import failed and nothing was written: {first}")
     finally:
         display.stop()
     for reject in result.rejects[:MAX_REJECTS_SHOWN]:
@@ -148,6 +150,6 @@ def import_command(paths: tuple[Path, ...], fmt: str, mapping: Path | None, them
         click.echo(f"note: {visible(note)}", err=True)
     if len(result.files) > 1:
         for f in result.files:
-            click.echo(f"{visible(f.path)} ({f.format}): {f.summary()}")
+            click.echo(f"{visible(f.path)} ({f.format}): {f.summary()}", err=True)
     click.echo(result.summary())
     sys.exit(0 if result.committed else EXIT_BAD_INPUT)
