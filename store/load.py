@@ -1,8 +1,9 @@
 """Stage canonical records off the main database, validate them, then merge them in one transaction.
 
-An import never holds the database while it parses: batches go into a private staging file, are
-normalised and validated there, and only then is the main file opened read-write for one short
-transaction that either lands the whole import or nothing.
+An import never holds the database while it parses: batches go into a private staging database
+(in memory up to a limit, spilling to a private folder), are normalised and validated there, and
+only then is the main file opened read-write for one short transaction that either lands the
+whole import or nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ MAX_COUNTRIES_PER_ARTICLE = 300
 MAX_THEME_ID_LENGTH = 200
 
 _STAGED_COLUMNS = ", ".join(CANONICAL_FIELDS)
+STREAM_ROWS = 100_000
 
 # What decides "unchanged" on re-import: every stored field, NULL told apart from empty.
 _CONTENT_HASH = """md5(concat_ws(chr(31),
@@ -118,7 +120,10 @@ def _to_arrow(batch: pa.Table | pl.DataFrame) -> pa.Table:
 
 
 class Staging:
-    """Collects an import's records and rejects in a private temporary DuckDB file.
+    """Collects an import's records and rejects in a private in-memory DuckDB database.
+
+    It holds at most `memory_limit` in memory and spills the rest to a private temporary folder,
+    so an import of any size is staged in bounded memory without touching the database file.
 
     `on_duplicate` says what happens when one id occurs more than once within the import:
     'last' keeps the last record; 'union' keeps the first record's fields and the union of every
@@ -135,8 +140,7 @@ class Staging:
         self.on_duplicate = on_duplicate
         self._memory_limit = memory_limit
         self._dir = Path(tempfile.mkdtemp(prefix="softpower-stage-", dir=tmp_dir))
-        self._path = self._dir / "stage.duckdb"
-        self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(str(self._path))
+        self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(":memory:")
         self._con.execute(f"SET memory_limit = '{memory_limit}'")
         self._con.execute(f"SET temp_directory = '{self._dir / 'spill'}'")
         self._con.execute("SET preserve_insertion_order = false")
@@ -407,15 +411,14 @@ class Staging:
         rejects = self.finalise()
         reject_counts = self.reject_counts()
         con = self._require()
-        con.execute("CHECKPOINT")
-        con.close()
-        self._con = None
         finished_at = datetime.now(UTC)
         with db.writing(db_path, timeout=timeout, on_wait=on_wait) as main:
             # The merge's temporary tables hold the whole import: spill them rather than grow.
             main.execute(f"SET memory_limit = '{self._memory_limit}'")
             main.execute(f"SET temp_directory = '{self._dir / 'spill-merge'}'")
-            main.execute(f"ATTACH '{self._path}' AS stg (READ_ONLY)")
+            # The staged records stream from the staging database into the merge as Arrow.
+            main.register("_staged_final", con.sql("SELECT * FROM final").to_arrow_reader(
+                STREAM_ROWS))
             try:
                 main.execute("BEGIN TRANSACTION")
                 try:
@@ -425,11 +428,12 @@ class Staging:
                     main.execute("ROLLBACK")
                     raise
             finally:
-                main.execute("DETACH stg")
+                main.unregister("_staged_final")
+        self.close()
         return ImportResult(files=counts, rejects=rejects)
 
     def close(self) -> None:
-        """Remove the staging file."""
+        """Drop the staging database and its spill folder."""
         if self._con is not None:
             with contextlib.suppress(Exception):
                 self._con.close()
@@ -462,7 +466,7 @@ def _merge(
             CASE WHEN a.aid IS NULL THEN 'new'
                  WHEN a.content_hash = f.content_hash THEN 'unchanged'
                  ELSE 'updated' END AS status
-        FROM stg.final f LEFT JOIN articles a ON a.id = f.id
+        FROM _staged_final f LEFT JOIN articles a ON a.id = f.id
         """
     )
     # New articles get aids in publication order; only the narrow (id, published) pairs are sorted.
