@@ -335,6 +335,7 @@ def ensure_facts(db: Path, *, log: Callable[[str], None] | None = None) -> None:
         return
     con = duckdb.connect(str(db))
     try:
+        con.execute("SET enable_progress_bar = false")
         if facts.current(con):
             return
         if log:
