@@ -68,6 +68,34 @@ def ours(con: duckdb.DuckDBPyConnection, spec: object) -> pl.DataFrame:
     return aggregate.trends(con, spec)
 
 
+def facts_table(con: duckdb.DuckDBPyConnection, view: View) -> pl.DataFrame:
+    """The finished table from the store's fact tables (store/facts.py), zero-filled in Polars."""
+    from store import facts
+
+    series = {theme: [theme] for theme in view.themes}
+    counts = facts.series_counts(con, series, every=EVERY, regions=view.regions, by_region=True)
+    totals = facts.period_totals(con, every=EVERY, regions=view.regions, by_region=True)
+    periods = pl.date_range(
+        _monday(view.first_day), _monday(view.last_day), interval="1w", eager=True
+    ).alias("period")
+    grid = (
+        pl.DataFrame(periods)
+        .join(pl.DataFrame({"theme": list(view.themes)}), how="cross")
+        .join(pl.DataFrame({"region": list(view.regions)}), how="cross")
+    )
+    return (
+        grid.join(counts, on=["period", "theme", "region"], how="left")
+        .join(totals, on=["period", "region"], how="left")
+        .with_columns(pl.col("articles").fill_null(0), pl.col("total").fill_null(0))
+        .with_columns(
+            share=pl.when(pl.col("total") > 0)
+            .then(pl.col("articles") / pl.col("total"))
+            .otherwise(0.0)
+        )
+        .sort("theme", "region", "period")
+    )
+
+
 # -- the hand-written DuckDB query -----------------------------------------------------------------
 
 # (aid, theme) and (aid, region) pairs are unique in the store: count(*) counts distinct articles.
