@@ -134,7 +134,7 @@ def measure_import(articles: int, seed: int, runs: int) -> dict[str, object]:
                 raw_db = Path(tmp) / "raw.duckdb"
                 raw = common.run_measured(
                     [sys.executable, "-c",
-                     "import sys, duckdb; con = duckdb.connect(sys.argv[1]); "
+                     f"{common.HIDE_PANDAS}; import duckdb; con = duckdb.connect(sys.argv[1]); "
                      f"con.execute(\"CREATE TABLE raw AS SELECT * FROM {RAW_INGEST[fmt]}\", "
                      "[sys.argv[2]]); con.close()",
                      str(raw_db), str(path)],

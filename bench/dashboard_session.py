@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keys", default="w,m",
                         help="comma-separated keys that change the view, pressed in turn")
     args = parser.parse_args(argv)
+    sys.modules["pandas"] = None  # type: ignore[assignment]  # as installed for users: no pandas
     figures = asyncio.run(session(args.db, args.runs, args.keys.split(",")))
     print(json.dumps(figures))
     return 0
