@@ -17,6 +17,7 @@ table still shows every size measured with the current generator.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import tempfile
@@ -74,8 +75,11 @@ def measure_view(db: Path, runs: int) -> dict[str, object]:
         candidates: dict[str, Callable[[], object]] = {
             "hand": lambda: viewquery.hand_written(con, view),
             "polars": lambda: viewquery.polars_obvious(files, view),
-            "pandas": lambda: viewquery.pandas_obvious(files, view),
         }
+        if importlib.util.find_spec("pandas") is not None:
+            candidates["pandas"] = lambda: viewquery.pandas_obvious(files, view)
+        else:
+            out["pandas_missing"] = "pandas not installed (uv run --group bench ...)"
         from store import facts
 
         if facts.current(con):
