@@ -31,6 +31,7 @@ MAX_THEME_ID_LENGTH = 200
 
 _STAGED_COLUMNS = ", ".join(CANONICAL_FIELDS)
 STREAM_ROWS = 100_000
+MERGE_STAGING_MEMORY = "128MB"
 
 # What decides "unchanged" on re-import: every stored field, NULL told apart from empty.
 _CONTENT_HASH = """md5(concat_ws(chr(31),
@@ -334,6 +335,7 @@ class Staging:
             # The usual case: no second table, the checked one minus its rejects is final.
             con.execute("DELETE FROM checked WHERE problem IS NOT NULL")
             con.execute("ALTER TABLE checked RENAME TO final")
+            con.execute("DROP TABLE staged")  # in memory: hold one copy of the import, not two
             self._finalised = True
             return self.all_rejects()
         if self.on_duplicate == "last":
@@ -368,6 +370,7 @@ class Staging:
             """
         )
         con.execute("DROP TABLE checked")
+        con.execute("DROP TABLE staged")
         self._finalised = True
         return self.all_rejects()
 
@@ -411,6 +414,8 @@ class Staging:
         rejects = self.finalise()
         reject_counts = self.reject_counts()
         con = self._require()
+        # While the merge runs, the staged records wait on disk rather than beside its memory.
+        con.execute(f"SET memory_limit = '{MERGE_STAGING_MEMORY}'")
         finished_at = datetime.now(UTC)
         with db.writing(db_path, timeout=timeout, on_wait=on_wait) as main:
             # The merge's temporary tables hold the whole import: spill them rather than grow.
