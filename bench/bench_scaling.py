@@ -11,7 +11,7 @@ For each corpus size (built once by `softpower-tui sample` and cached), measures
 Figures of each size are kept in bench/.cache/results/, so one size can be re-measured alone and the
 table still shows every size measured with the current generator.
 
-    uv run python bench/bench_scaling.py [--sizes 100k,1m,10m] [--parts view,dashboard,import]
+    uv run --group bench python bench/bench_scaling.py [--sizes 100k,1m,10m] [--parts view,import]
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def measure_import(articles: int, seed: int, runs: int) -> dict[str, object]:
                 raw_db = Path(tmp) / "raw.duckdb"
                 raw = common.run_measured(
                     [sys.executable, "-c",
-                     f"{common.HIDE_PANDAS}; import duckdb; con = duckdb.connect(sys.argv[1]); "
+                     common.HIDE_PANDAS + "import duckdb; con = duckdb.connect(sys.argv[1]); "
                      f"con.execute(\"CREATE TABLE raw AS SELECT * FROM {RAW_INGEST[fmt]}\", "
                      "[sys.argv[2]]); con.close()",
                      str(raw_db), str(path)],

@@ -2,9 +2,9 @@
 
 The contract between `bench/run.py` and the per-feature scripts (`bench/bench_*.py`):
 
-- a script runs on its own (`uv run python bench/bench_x.py ...`) and from `run.py`, which starts it
-  as a subprocess with `--db PATH` (a cached corpus built by `corpus()`; scripts that need no corpus
-  ignore it), `--runs N` and, for the smoke run, `--quick`;
+- a script runs on its own (`uv run --group bench python bench/bench_x.py`) and from `run.py`,
+  which starts it as a subprocess with `--db PATH` (a cached corpus built by `corpus()`; scripts
+  that need no corpus ignore it), `--runs N` and, for the smoke run, `--quick`;
 - it times with `time_runs()` (median and spread over several runs after a warm-up) against a
   baseline run in the same process;
 - it writes its results with `write_section(name, markdown, command=...)`, which replaces only
@@ -273,13 +273,29 @@ def generator_version() -> str:
 
 # pandas is a benchmark-only dependency (the baselines); pyarrow imports it whenever it is
 # installed, which costs a second per process. Timed processes hide it, as users have it.
-HIDE_PANDAS = "import sys; sys.modules['pandas'] = None"
+HIDE_PANDAS = """import sys, importlib.machinery
+class _HidePandas:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition('.')[0] == 'pandas':
+            return importlib.machinery.ModuleSpec(name, self)
+        return None
+    def create_module(self, spec):
+        return None
+    def exec_module(self, module):
+        raise ImportError('pandas is hidden from the timed process')
+sys.meta_path.insert(0, _HidePandas())
+"""
+
+
+def hide_pandas() -> None:
+    """Make `import pandas` fail in this process (before anything imports it)."""
+    exec(HIDE_PANDAS, {})
 
 
 def softpower_cmd() -> list[str]:
     """How to start the `softpower-tui` command of this checkout (without pandas)."""
     return [sys.executable, "-c",
-            f"{HIDE_PANDAS}; sys.argv[0] = 'softpower-tui'; from tui.cli import main; main()"]
+            HIDE_PANDAS + "sys.argv[0] = 'softpower-tui'\nfrom tui.cli import main\nmain()"]
 
 
 @contextlib.contextmanager
@@ -470,14 +486,14 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]],
 
 def command_text(script: str, argv: Sequence[str]) -> str:
     """The exact command a section was produced by, for the reader to re-run."""
-    return shlex.join(["uv", "run", "python", script, *argv])
+    return shlex.join(["uv", "run", "--group", "bench", "python", script, *argv])
 
 
 DOC_HEAD = """# Benchmarks
 
-Produced by `uv run python bench/run.py` (see `bench/README.md`); every section names the exact
-command that wrote it. Medians of repeated runs after a warm-up, with the range of the runs in
-brackets, and a baseline measured in the same process beside each figure.
+Produced by `uv run --group bench python bench/run.py` (see `bench/README.md`); every section
+names the exact command that wrote it. Medians of repeated runs after a warm-up, with the range of
+the runs in brackets, and a baseline measured in the same process beside each figure.
 """
 
 

@@ -7,7 +7,7 @@ Measures, in this order and in one process (so the process's memory is a session
 and the process's resident memory at the end and at its peak. `bench_scaling.py` runs it as a
 subprocess and also records the peak RSS the kernel reports for it.
 
-    uv run python bench/dashboard_session.py --db PATH [--runs 5]
+    uv run --group bench python bench/dashboard_session.py --db PATH [--runs 5]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import common  # noqa: F401  (puts the project root on sys.path)
+import common
 from common import Timing, rss_now, rss_peak
 
 SIZE = (120, 36)
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keys", default="w,m",
                         help="comma-separated keys that change the view, pressed in turn")
     args = parser.parse_args(argv)
-    sys.modules["pandas"] = None  # type: ignore[assignment]  # as installed for users: no pandas
+    common.hide_pandas()  # as installed for users
     figures = asyncio.run(session(args.db, args.runs, args.keys.split(",")))
     print(json.dumps(figures))
     return 0

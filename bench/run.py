@@ -1,6 +1,6 @@
 """Run every benchmark and write docs/benchmarks.md: the one entry point of bench/.
 
-    uv run python bench/run.py [--sizes 100k,1m,10m] [--quick] [--only scaling,aggregate,...]
+    uv run --group bench python bench/run.py [--sizes 100k,1m,10m] [--quick] [--only ...]
 
 Builds (or reuses from bench/.cache/) a demo corpus of each size with `softpower-tui sample`, writes
 the machine section, runs each per-feature script (bench/bench_*.py) as a subprocess on the 1M
@@ -126,7 +126,8 @@ def _corpus_facts(path: Path) -> tuple[int, int]:
 
 
 def summary_section(ran: list[Ran], total: float) -> str:
-    rows = [[r.name, f"`{r.command}`", r.status, common.fmt_seconds(r.seconds)] for r in ran]
+    rows = [[r.name, f"`{r.command}`", r.status, common.fmt_seconds(r.seconds) if r.seconds
+             else "—"] for r in ran]
     return "\n".join([
         "## What ran",
         "",
