@@ -206,6 +206,8 @@ def read(path: Path, staging: Staging, file_no: int, options: ReadOptions) -> No
     """Stream one JSON Lines file into `staging`; bad lines become rejects with their line."""
     path = Path(path)
     name = staging.files[file_no].path if file_no < len(staging.files) else str(path)
+    if options.mapping and set(options.mapping) - {"gdelt"}:
+        staging.note("the mapping file was not used: JSON Lines records are canonical", file_no)
     for table in typed_batches(path):
         suspect = table.column("suspect")
         if suspect.null_count < len(suspect):

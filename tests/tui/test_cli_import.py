@@ -131,3 +131,10 @@ def test_waits_for_a_locked_database_and_says_so(tmp_path: Path, monkeypatch) ->
     assert result.exit_code == 1
     assert "waiting for another process to release t.duckdb…" in result.stderr
     assert "still locked" in result.stderr
+
+
+def test_a_mapping_given_for_jsonl_is_noted(tmp_path: Path) -> None:
+    result = _invoke("import", str(FIXTURES / "articles.jsonl"), "--mapping",
+                     str(FIXTURES / "coded.toml"), "--db", str(tmp_path / "t.duckdb"))
+    assert result.exit_code == 0
+    assert "articles.jsonl: the mapping file was not used" in result.stderr
