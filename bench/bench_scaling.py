@@ -266,12 +266,13 @@ def scaling_table(results: dict[str, dict[str, object]]) -> str:
                                  align="l" + "r" * len(labels) + "l")
 
 
-def all_results(seed: int) -> dict[str, dict[str, object]]:
-    """Saved figures of every size measured with the current generator, smallest size first."""
+def all_results(seed: int, keep: Callable[[int], bool]) -> dict[str, dict[str, object]]:
+    """Saved figures of the sizes `keep` accepts, measured with the current generator."""
     found = []
     for path in sorted((common.cache_dir() / "results").glob(f"scaling-*-s{seed}.json")):
         figures = json.loads(path.read_text(encoding="utf-8"))
-        if figures.get("generator") == common.generator_version():
+        if (figures.get("generator") == common.generator_version()
+                and keep(int(figures["articles"]))):
             found.append((int(figures["articles"]), size_label(int(figures["articles"])),
                           figures))
     return {label: figures for _, label, figures in sorted(found)}
@@ -331,7 +332,10 @@ def main(argv: list[str] | None = None) -> int:
                     saved.figures["import"] = {"error": str(exc).splitlines()[0]}
             saved.save()
             log(json.dumps(saved.figures[part], default=str)[:400])
-    results = all_results(args.seed)
+    # A smoke run shows its own tiny corpus only; a real run every size from 100k up.
+    results = all_results(
+        args.seed, (lambda n: n in sizes) if args.quick else (lambda n: n >= 100_000)
+    )
     argv_used = list(argv if argv is not None else sys.argv[1:])
     body = [
         "## Scaling: every figure at each corpus size",

@@ -37,6 +37,21 @@ class Ran:
     command: str
     status: str
     seconds: float
+    finished: str = ""
+
+
+def remember(ran: list[Ran], name: str = "runs") -> list[Ran]:
+    """Merge this invocation's runs into the saved ones (latest per benchmark); return them all."""
+    saved = common.Results(name)
+    previous = common.Results.load(name).figures
+    order = ["scaling", *FEATURES]
+    merged = {name: Ran(**fields) for name, fields in previous.items() if name in order}
+    for r in ran:
+        if r.status not in ("not present",) or r.name not in merged:
+            merged[r.name] = r
+    saved.figures = {name: vars(merged[name]) for name in order if name in merged}
+    saved.save()
+    return [merged[name] for name in order if name in merged]
 
 
 def log(message: str) -> None:
@@ -81,11 +96,26 @@ def run_script(name: str, script: Path, argv: list[str], timeout: float) -> Ran:
     except subprocess.TimeoutExpired:
         return Ran(name, command, f"timed out after {timeout:.0f} s", time.perf_counter() - start)
     seconds = time.perf_counter() - start
+    finished = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     if done.returncode != 0:
         sys.stderr.write(done.stderr)
         tail = " ".join(done.stderr.strip().splitlines()[-1:])
-        return Ran(name, command, f"failed (exit {done.returncode}): {tail[:200]}", seconds)
-    return Ran(name, command, "ok", seconds)
+        return Ran(name, command, f"failed (exit {done.returncode}): {tail[:200]}", seconds,
+                   finished)
+    return Ran(name, command, "ok", seconds, finished)
+
+
+def cached_sizes(seed: int) -> list[int]:
+    """Sizes of the corpora in the cache built by the current generator."""
+    sizes = []
+    suffix = f"-s{seed}-g{common.generator_version()}.duckdb"
+    for path in common.cache_dir().glob(f"corpus-*{suffix}"):
+        label = path.name[len("corpus-"):-len(suffix)]
+        try:
+            sizes.append(common.parse_size(label))
+        except ValueError:
+            continue
+    return sizes
 
 
 def machine_section(command: str, corpora: dict[int, tuple[Path, float | None]]) -> str:
@@ -127,14 +157,14 @@ def _corpus_facts(path: Path) -> tuple[int, int]:
 
 def summary_section(ran: list[Ran], total: float) -> str:
     rows = [[r.name, f"`{r.command}`", r.status, common.fmt_seconds(r.seconds) if r.seconds
-             else "—"] for r in ran]
+             else "—", r.finished or "—"] for r in ran]
     return "\n".join([
         "## What ran",
         "",
-        common.markdown_table(["benchmark", "command", "status", "wall time"], rows,
-                              align="lllr"),
+        common.markdown_table(["benchmark", "command", "status", "wall time", "finished"], rows,
+                              align="lllrl"),
         "",
-        f"Total wall time {common.fmt_seconds(total)}.",
+        f"The latest run of each benchmark; this invocation took {common.fmt_seconds(total)}.",
     ])
 
 
@@ -179,7 +209,10 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         path = common.corpus(n, args.seed, log=log)
         corpora[n] = (path, None if cached else time.perf_counter() - t0)
-    common.write_section("machine", machine_section(command, corpora))
+    for n in [] if args.quick else cached_sizes(args.seed):
+        if n >= 100_000:  # not the smoke run's corpus
+            corpora.setdefault(n, (common.corpus_path(n, args.seed), None))
+    common.write_section("machine", machine_section(command, dict(sorted(corpora.items()))))
 
     feature_size = FEATURE_SIZE if FEATURE_SIZE in corpora else min(
         corpora, key=lambda n: abs(n - FEATURE_SIZE)
@@ -207,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
             scaling_args.append("--quick")
         ran.append(run_script("scaling", common.BENCH_DIR / "bench_scaling.py", scaling_args,
                               args.timeout * 3))
-    common.write_section("summary", summary_section(ran, time.perf_counter() - start))
+    remembered = remember(ran, "runs-quick" if args.quick else "runs")
+    common.write_section("summary", summary_section(remembered, time.perf_counter() - start))
     common.reorder_sections(["machine", "summary", "scaling", *FEATURES])
     failed = [r for r in ran if r.status.startswith(("failed", "timed out"))]
     log(f"wrote {common.benchmarks_md()}" + (f"; {len(failed)} failed" if failed else ""))
