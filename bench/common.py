@@ -204,23 +204,32 @@ def run_measured(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     timeout: float | None = None,
+    poll: float = 0.01,
 ) -> ProcessRun:
-    """Run `cmd`, returning its wall time and its own peak RSS (from wait4's rusage)."""
+    """Run `cmd`, returning its wall time and its own peak resident memory.
+
+    The peak is the child's VmHWM, sampled every `poll` seconds until it exits: wait4's
+    ru_maxrss cannot be used, because the kernel carries into it the high-water mark of the
+    forked copy of this (possibly large) process from before the exec.
+    """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
+        # Popen returns once the child has exec'd, so every sample is of the new program.
         proc = subprocess.Popen(
             list(cmd), stdout=out, stderr=err, env=env, cwd=cwd or ROOT, start_new_session=True
         )
         deadline = None if timeout is None else start + timeout
+        peak = 0
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG if deadline else 0)
+            peak = max(peak, _status_field("VmHWM", proc.pid))
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             if deadline and time.perf_counter() > deadline:
                 os.killpg(proc.pid, 9)
                 pid, status, usage = os.wait4(proc.pid, 0)
                 break
-            time.sleep(0.02)
+            time.sleep(poll)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -228,7 +237,7 @@ def run_measured(
         return ProcessRun(
             returncode=proc.returncode,
             seconds=seconds,
-            peak_rss=int(usage.ru_maxrss) * 1024,  # kilobytes on Linux
+            peak_rss=peak or int(usage.ru_maxrss) * 1024,  # ru_maxrss: kilobytes, an upper bound
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
         )

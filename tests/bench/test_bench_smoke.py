@@ -89,7 +89,8 @@ def test_section_names_are_slugs() -> None:
 
 def test_run_measured_reports_peak_memory_and_exit() -> None:
     run = common.run_measured(
-        [sys.executable, "-c", "b = bytearray(150_000_000); b[::4096] = b'x' * len(b[::4096]); "
+        [sys.executable, "-c", "import time; b = bytearray(150_000_000); "
+                               "b[::4096] = b'x' * len(b[::4096]); del b; time.sleep(0.1); "
                                "print('done')"]
     )
     assert run.returncode == 0 and run.stdout.strip() == "done"
@@ -98,6 +99,14 @@ def test_run_measured_reports_peak_memory_and_exit() -> None:
     assert failed.returncode == 3
     with pytest.raises(RuntimeError, match="exited with 3"):
         failed.check("the child")
+
+
+def test_run_measured_does_not_count_the_parents_memory() -> None:
+    ballast = bytearray(300_000_000)
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    run = common.run_measured([sys.executable, "-c", "import time; time.sleep(0.1)"])
+    assert 0 < run.peak_rss < 200_000_000
+    del ballast
 
 
 def test_generator_version_changes_with_the_generator(tmp_path: Path, monkeypatch) -> None:
