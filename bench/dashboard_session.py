@@ -27,10 +27,22 @@ SIZE = (120, 36)
 
 
 def make_app(db: Path) -> Any:
-    """The dashboard app on `db`, built the way `softpower-tui --db PATH` builds it."""
-    from tui.app import SoftpowerApp
+    """The dashboard app on `db`: the App subclass of `tui.app`, given the path by keyword."""
+    import inspect
 
-    return SoftpowerApp(db_path=db)
+    import tui.app
+    from textual.app import App
+
+    classes = [c for c in vars(tui.app).values()
+               if inspect.isclass(c) and issubclass(c, App) and c.__module__ == "tui.app"]
+    if not classes:
+        raise SystemExit("tui.app defines no Textual App")
+    app_class = classes[0]
+    parameters = inspect.signature(app_class).parameters
+    for name in ("db_path", "db", "database", "path"):
+        if name in parameters:
+            return app_class(**{name: db})
+    return app_class(db)
 
 
 async def settle(app: Any, pilot: Any) -> None:
