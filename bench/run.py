@@ -233,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         ran.append(run_script(name, script, feature_args, args.timeout))
     if "scaling" in wanted:
-        scaling_args = ["--sizes", ",".join(str(n) for n in sizes), "--seed", str(args.seed)]
+        scaling_args = ["--sizes", ",".join(common.size_label(n) for n in sizes),
+                        "--seed", str(args.seed)]
         if args.runs:
             scaling_args += ["--runs", str(args.runs)]
         if args.quick:
