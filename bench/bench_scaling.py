@@ -345,7 +345,9 @@ def main(argv: list[str] | None = None) -> int:
         "Each cell: median (range of the runs, number of runs); ✓/✗ against the issue's target. "
         "Import and raw ingest are whole processes (interpreter start included); memory is the "
         "peak resident set of the process. The view: the five most used leaf themes in the three "
-        "largest regions, by week over the whole corpus, as a share of coverage per region.",
+        "largest regions, by week over the whole corpus, as a share of coverage per region. "
+        "What grows linearly with the corpus and what does not, and why: "
+        "[docs/scaling.md](scaling.md).",
     ]
     notes = errors_of(results)
     if notes:
