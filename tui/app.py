@@ -40,6 +40,12 @@ def monthly_top_themes(con: Any, n: int = TOP_THEMES) -> list[tuple[str, date, i
     return [(str(r[0]), r[1], int(r[2])) for r in rows]
 
 
+def is_demo(con: Any) -> bool:
+    """True when every import into the database was the generated demo corpus."""
+    formats = {r[0] for r in con.sql("SELECT DISTINCT format FROM imports").fetchall()}
+    return formats == {"sample"}
+
+
 class TrendsLoaded(Message):
     """A worker finished reading the Trends data."""
 
@@ -64,6 +70,7 @@ class DashboardApp(App[None]):
     CSS = """
     #header { height: 1; background: $primary; color: $text; padding: 0 1; }
     #status { height: 1; color: $text-muted; padding: 0 1; }
+    #tabs { height: 1fr; }
     #plot { height: 1fr; min-height: 8; }
     #series { height: auto; max-height: 10; }
     """
@@ -115,6 +122,7 @@ class DashboardApp(App[None]):
         try:
             with reading(self.db_path) as con:
                 info = summary(con)
+                info["demo"] = is_demo(con)
                 rows = monthly_top_themes(con)
         except StoreError as exc:
             self.post_message(LoadFailed(str(exc)))
@@ -129,7 +137,7 @@ class DashboardApp(App[None]):
         info = message.summary
         span = f"{info['first_day']}..{info['last_day']}" if info["first_day"] else "no dates"
         head = f"{self.db_path.name} · {info['articles']:,} articles · {span}"
-        if self.demo:
+        if self.demo or info.get("demo"):
             head += " · demo data"
         self.query_one("#header", Static).update(Text(head))
         series: dict[str, list[tuple[date, int]]] = {}

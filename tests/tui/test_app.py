@@ -57,3 +57,12 @@ async def test_missing_database_reported_on_status_line(tmp_path: Path) -> None:
         status = str(app.query_one("#status", Static).render())
         assert status and status != "loading…"
         await pilot.press("q")
+
+
+async def test_header_says_demo_data_on_the_demo_database(small_db: Path) -> None:
+    app = DashboardApp(db_path=small_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "demo data" in str(app.query_one("#header", Static).render())
+        await pilot.press("q")
