@@ -19,6 +19,7 @@ from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
 from store.db import StoreError, reading
+from tui.textsafe import literal
 
 TOP_THEMES = 6
 
@@ -53,6 +54,10 @@ class TrendsLoaded(Message):
         super().__init__()
         self.rows = rows
         self.summary = summary
+
+
+class NewData(Message):
+    """The database gained an import since the screen was drawn."""
 
 
 class LoadFailed(Message):
@@ -94,9 +99,10 @@ class DashboardApp(App[None]):
         self.ascii_only = ascii_only or bool(os.environ.get("SOFTPOWER_ASCII"))
         self.clock = clock
         self.cwd = cwd or Path.cwd()
+        self.shown_import: int | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self.db_path.name), id="header")
+        yield Static(literal(self.db_path.name), id="header")
         with TabbedContent(id="tabs"):
             with TabPane("Trends", id="trends"), Vertical():
                 yield PlotextPlot(id="plot")
@@ -108,6 +114,7 @@ class DashboardApp(App[None]):
         table = self.query_one("#series", DataTable)
         table.add_columns("theme", "articles", "last period", "change", "peak")
         self.load()
+        self.set_interval(3.0, self.poll_new_data)
 
     def action_reload(self) -> None:
         """Read the database again."""
@@ -123,6 +130,7 @@ class DashboardApp(App[None]):
             with reading(self.db_path) as con:
                 info = summary(con)
                 info["demo"] = is_demo(con)
+                info["import_id"] = con.sql("SELECT max(import_id) FROM imports").fetchall()[0][0]
                 rows = monthly_top_themes(con)
         except StoreError as exc:
             self.post_message(LoadFailed(str(exc)))
@@ -130,16 +138,31 @@ class DashboardApp(App[None]):
         if not worker.is_cancelled:
             self.post_message(TrendsLoaded(rows, info))
 
+    @work(thread=True, exclusive=True, group="poll")
+    def poll_new_data(self) -> None:
+        """Compare the newest import id with the one on screen; report new data if they differ."""
+        try:
+            with reading(self.db_path, timeout=0.5) as con:
+                newest = con.sql("SELECT max(import_id) FROM imports").fetchall()[0][0]
+        except StoreError:
+            return
+        if self.shown_import is not None and newest != self.shown_import:
+            self.post_message(NewData())
+
+    def on_new_data(self, _message: NewData) -> None:
+        self.query_one("#status", Static).update(literal("new data — press R to reload"))
+
     def on_load_failed(self, message: LoadFailed) -> None:
-        self.query_one("#status", Static).update(Text(message.error, style="red"))
+        self.query_one("#status", Static).update(literal(message.error, style="red"))
 
     def on_trends_loaded(self, message: TrendsLoaded) -> None:
         info = message.summary
+        self.shown_import = info.get("import_id")
         span = f"{info['first_day']}..{info['last_day']}" if info["first_day"] else "no dates"
         head = f"{self.db_path.name} · {info['articles']:,} articles · {span}"
         if self.demo or info.get("demo"):
             head += " · demo data"
-        self.query_one("#header", Static).update(Text(head))
+        self.query_one("#header", Static).update(literal(head))
         series: dict[str, list[tuple[date, int]]] = {}
         for theme, period, n in message.rows:
             series.setdefault(theme, []).append((period, n))
@@ -161,6 +184,6 @@ class DashboardApp(App[None]):
             last = points[-1][1]
             prev = points[-2][1] if len(points) > 1 else 0
             peak = max(points, key=lambda p: p[1])[0]
-            table.add_row(Text(theme), f"{total:,}", f"{last:,}", f"{last - prev:+,}",
+            table.add_row(literal(theme), f"{total:,}", f"{last:,}", f"{last - prev:+,}",
                           peak.strftime("%Y-%m"))
         self.query_one("#status", Static).update(Text(f"ready · {len(series)} series"))

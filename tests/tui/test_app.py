@@ -66,3 +66,22 @@ async def test_header_says_demo_data_on_the_demo_database(small_db: Path) -> Non
         await pilot.pause()
         assert "demo data" in str(app.query_one("#header", Static).render())
         await pilot.press("q")
+
+
+async def test_new_import_is_reported_and_r_reloads(tmp_path: Path) -> None:
+    path = tmp_path / "grow.duckdb"
+    build_sample_database(path, 500, 1)
+    app = DashboardApp(db_path=path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        build_sample_database(path, 800, 2)
+        app.poll_new_data()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "new data" in str(app.query_one("#status", Static).render())
+        await pilot.press("R")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "ready" in str(app.query_one("#status", Static).render())
+        await pilot.press("q")
