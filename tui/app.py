@@ -82,6 +82,7 @@ class DashboardApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("R", "reload", "Reload"),
+        Binding("question_mark,f1", "help", "Help"),
     ]
 
     def __init__(
@@ -116,6 +117,18 @@ class DashboardApp(App[None]):
         self.load()
         self.set_interval(3.0, self.poll_new_data)
 
+    def key_list(self) -> list[tuple[str, str]]:
+        """Every key of the dashboard with its description, for the help screen."""
+        keys = [(b.key.replace("question_mark", "?").replace("f1", "F1"), b.description)
+                for b in self.BINDINGS if isinstance(b, Binding)]
+        return keys + [("Ctrl+P", "Command palette")]
+
+    def action_help(self) -> None:
+        """Show every key and action."""
+        from tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.key_list()))
+
     def action_reload(self) -> None:
         """Read the database again."""
         self.load()
@@ -127,7 +140,7 @@ class DashboardApp(App[None]):
 
         worker = get_current_worker()
         try:
-            with reading(self.db_path) as con:
+            with reading(self.db_path, on_wait=self._lock_wait) as con:
                 info = summary(con)
                 info["demo"] = is_demo(con)
                 info["import_id"] = con.sql("SELECT max(import_id) FROM imports").fetchall()[0][0]
@@ -137,6 +150,12 @@ class DashboardApp(App[None]):
             return
         if not worker.is_cancelled:
             self.post_message(TrendsLoaded(rows, info))
+
+    def _lock_wait(self, message: str, waited: float) -> None:
+        """Tell the status line that a writer holds the database (called from a worker thread)."""
+        self.call_from_thread(
+            self.query_one("#status", Static).update, literal(f"{message} ({waited:.0f} s)")
+        )
 
     @work(thread=True, exclusive=True, group="poll")
     def poll_new_data(self) -> None:

@@ -85,3 +85,23 @@ async def test_new_import_is_reported_and_r_reloads(tmp_path: Path) -> None:
         await pilot.pause()
         assert "ready" in str(app.query_one("#status", Static).render())
         await pilot.press("q")
+
+
+async def test_help_lists_every_key(small_db: Path) -> None:
+    from textual.widgets import DataTable as Table
+
+    from tui.screens.help import HelpScreen
+
+    app = DashboardApp(db_path=small_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#help-table", Table)
+        listed = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        assert {"Quit", "Reload", "Help", "Command palette"} <= listed
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("q")
