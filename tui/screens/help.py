@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
@@ -15,8 +16,9 @@ class HelpScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    #help-table { width: auto; max-width: 90%; height: auto; max-height: 80%;
-                  border: round $accent; }
+    #help-box { width: auto; max-width: 90%; height: auto; max-height: 80%;
+                border: round $accent; background: $surface; }
+    #help-table { width: auto; height: auto; }
     """
     BINDINGS = [
         Binding("escape", "dismiss", "Close"),
@@ -29,8 +31,9 @@ class HelpScreen(ModalScreen[None]):
         self.keys = keys
 
     def compose(self) -> ComposeResult:
-        yield Static(literal("Keys — Escape closes"), id="help-title")
-        yield DataTable(id="help-table", cursor_type="none", show_cursor=False)
+        with Vertical(id="help-box"):
+            yield Static(literal("Keys — Escape closes"), id="help-title")
+            yield DataTable(id="help-table", cursor_type="none", show_cursor=False)
 
     def on_mount(self) -> None:
         table = self.query_one("#help-table", DataTable)
