@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
@@ -122,6 +123,12 @@ class DashboardApp(App[None]):
         keys = [(b.key.replace("question_mark", "?").replace("f1", "F1"), b.description)
                 for b in self.BINDINGS if isinstance(b, Binding)]
         return keys + [("Ctrl+P", "Command palette")]
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette offers every action of the dashboard."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Reload", "Read the database again (R)", self.action_reload)
+        yield SystemCommand("Help", "Show every key and action (? or F1)", self.action_help)
 
     def action_help(self) -> None:
         """Show every key and action."""

@@ -105,3 +105,11 @@ async def test_help_lists_every_key(small_db: Path) -> None:
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)
         await pilot.press("q")
+
+
+async def test_palette_offers_reload_and_help(small_db: Path) -> None:
+    app = DashboardApp(db_path=small_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Reload", "Help", "Quit"} <= titles
+        await pilot.press("q")
