@@ -113,3 +113,15 @@ async def test_palette_offers_reload_and_help(small_db: Path) -> None:
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert {"Reload", "Help", "Quit"} <= titles
         await pilot.press("q")
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+async def test_ascii_mode_draws_no_braille(small_db: Path, ascii_only: bool) -> None:
+    app = DashboardApp(db_path=small_db, ascii_only=ascii_only)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        svg = app.export_screenshot()
+        braille = any("\u2800" <= ch <= "\u28ff" for ch in svg)
+        assert braille is not ascii_only
+        await pilot.press("q")
