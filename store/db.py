@@ -17,7 +17,8 @@ import duckdb
 
 from store import schema, taxonomy
 
-DEFAULT_LOCK_TIMEOUT = float(os.environ.get("SOFTPOWER_LOCK_TIMEOUT", "30"))
+DEFAULT_LOCK_TIMEOUT = 30.0
+LOCK_TIMEOUT_ENV = "SOFTPOWER_LOCK_TIMEOUT"
 
 
 class StoreError(Exception):
@@ -33,6 +34,23 @@ class StoreMissingError(StoreError):
 
 
 WaitCallback = Callable[[str, float], None]
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for a locked file: $SOFTPOWER_LOCK_TIMEOUT, else DEFAULT_LOCK_TIMEOUT.
+
+    Read at each open (not at import) so a test or a long-running process sees the current value.
+    """
+    raw = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise StoreError(f"{LOCK_TIMEOUT_ENV}={raw!r} is not a number of seconds (e.g. 30)")
+    return value
 
 
 def _is_lock_error(exc: BaseException) -> bool:
@@ -58,7 +76,7 @@ def connect(
     path = Path(path)
     if read_only and not path.exists():
         raise StoreMissingError(f"no database at {path}")
-    timeout = DEFAULT_LOCK_TIMEOUT if timeout is None else timeout
+    timeout = lock_timeout() if timeout is None else timeout
     start = clock()
     delay = 0.05
     while True:

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from store.db import StoreError
+from store.db import LOCK_TIMEOUT_ENV, StoreError, WaitCallback, lock_timeout
 from store.paths import resolve_db_path
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,6 +35,23 @@ def visible(text: object) -> str:
     """Untrusted text made terminal-safe: control and invisible characters shown as escapes."""
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) > 0xFF
                        else f"\\x{ord(m.group()):02x}", str(text))
+
+
+def wait_notice() -> WaitCallback:
+    """An `on_wait` for `store.db`: says once on stderr what the command waits for, and how long."""
+    told = False
+
+    def notice(message: str, waited: float) -> None:
+        nonlocal told
+        if not told:
+            told = True
+            click.echo(
+                f"{visible(message)}… (giving up after {lock_timeout():g} s; "
+                f"{LOCK_TIMEOUT_ENV} sets the limit)",
+                err=True,
+            )
+
+    return notice
 
 
 def db_option(func: F) -> F:

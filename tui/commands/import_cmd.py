@@ -8,7 +8,15 @@ from pathlib import Path
 
 import click
 
-from tui.commands.common import EXIT_BAD_INPUT, db_option, db_path, fail, handle_errors, visible
+from tui.commands.common import (
+    EXIT_BAD_INPUT,
+    db_option,
+    db_path,
+    fail,
+    handle_errors,
+    visible,
+    wait_notice,
+)
 
 MAX_REJECTS_SHOWN = 20
 
@@ -24,7 +32,7 @@ class _ProgressDisplay:
         self.label = ""
         self._progress = None
         self._task = None
-        self._told_wait = False
+        self._notice = wait_notice()
 
     def _ensure(self) -> None:
         if self._progress is not None or not self.enabled:
@@ -77,9 +85,8 @@ class _ProgressDisplay:
         """Say what the import waits for: on the progress line, else once on stderr."""
         if self.enabled:
             self.stage(message)
-        elif not self._told_wait:
-            self._told_wait = True
-            click.echo(f"{message}…", err=True)
+        else:
+            self._notice(message, waited)
 
     def stop(self) -> None:
         if self._progress is not None:

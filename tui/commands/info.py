@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tui.commands.common import db_option, db_path, fail, handle_errors, visible
+from tui.commands.common import db_option, db_path, fail, handle_errors, visible, wait_notice
 
 
 def _time(value: object) -> str:
@@ -30,7 +30,7 @@ def info_command(show_rejects: bool, limit: int, db: Path | None) -> None:
         fail(f"no database at {path} (create one with `softpower-tui import FILE` or "
              "`softpower-tui sample`)")
     echo = click.echo
-    with reading(path) as con:
+    with reading(path, on_wait=wait_notice()) as con:
         if show_rejects:
             rows = catalog.rejects(con, limit + 1)
             if not rows:
