@@ -30,8 +30,9 @@ def make_app(db: Path) -> Any:
     """The dashboard app on `db`: the App subclass of `tui.app`, given the path by keyword."""
     import inspect
 
-    import tui.app
     from textual.app import App
+
+    import tui.app
 
     classes = [c for c in vars(tui.app).values()
                if inspect.isclass(c) and issubclass(c, App) and c.__module__ == "tui.app"]
