@@ -120,6 +120,41 @@ def _to_arrow(batch: pa.Table | pl.DataFrame) -> pa.Table:
         return pa.Table.from_arrays(cols, names=CANONICAL_FIELDS)
 
 
+STAGE_PREFIX = "softpower-stage-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_staging(tmp_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Remove staging folders left by killed imports (their process is gone); return them.
+
+    A killed import cannot clean up after itself; its folder is private (mode 0700) and never read
+    again, so it is only wasted space until the next import of this user removes it here.
+    """
+    base = Path(tmp_dir) if tmp_dir is not None else Path(tempfile.gettempdir())
+    removed: list[Path] = []
+    with contextlib.suppress(OSError):
+        for entry in base.glob(f"{STAGE_PREFIX}*-*"):
+            pid_text = entry.name[len(STAGE_PREFIX):].split("-", 1)[0]
+            if not pid_text.isdigit() or int(pid_text) == os.getpid():
+                continue
+            with contextlib.suppress(OSError):
+                if entry.is_dir() and entry.stat().st_uid == os.getuid() and not _alive(
+                    int(pid_text)
+                ):
+                    shutil.rmtree(entry, ignore_errors=True)
+                    removed.append(entry)
+    return removed
+
+
 class Staging:
     """Collects an import's records and rejects in a private in-memory DuckDB database.
 
@@ -140,7 +175,10 @@ class Staging:
     ) -> None:
         self.on_duplicate = on_duplicate
         self._memory_limit = memory_limit
-        self._dir = Path(tempfile.mkdtemp(prefix="softpower-stage-", dir=tmp_dir))
+        sweep_stale_staging(tmp_dir)
+        self._dir = Path(
+            tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{os.getpid()}-", dir=tmp_dir)
+        )
         self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(":memory:")
         self._con.execute(f"SET memory_limit = '{memory_limit}'")
         self._con.execute(f"SET temp_directory = '{self._dir / 'spill'}'")
