@@ -28,6 +28,7 @@ from store.taxonomy import REGIONS
 from store.viewspec import ViewSpec
 
 COOCCURRENCE_THEMES = 12  # the largest themes shown in co-occurrence when none are selected
+_MASK_BITS = 64  # series a co-occurrence mask holds
 SPIKE_WINDOW = 8  # trailing periods forming a spike's baseline
 SPIKE_MIN_HISTORY = 4  # periods of history needed before a point can be a spike
 SPIKE_MIN_ARTICLES = 5
@@ -466,12 +467,18 @@ def _matched_sql(con: duckdb.DuckDBPyConnection, spec: ViewSpec) -> _Sql:
 
 _ORDER = "ORDER BY a.published DESC, a.id ASC"
 
-_LISTS = """
-    (SELECT string_agg(theme, ';' ORDER BY theme) FROM (SELECT DISTINCT theme FROM article_themes
-        WHERE aid = a.aid)) AS themes,
-    (SELECT string_agg(region, ';' ORDER BY region) FROM (SELECT DISTINCT region
-        FROM article_regions WHERE aid = a.aid)) AS regions
-"""
+def _lists_join(keys_sql: str) -> str:
+    """LEFT JOINs giving `themes` and `regions` (';'-joined, sorted) for the aids of `keys_sql`."""
+    return f"""
+    LEFT JOIN (
+        SELECT aid, string_agg(DISTINCT theme, ';' ORDER BY theme) AS themes
+        FROM article_themes WHERE aid IN ({keys_sql}) GROUP BY aid
+    ) lt ON lt.aid = a.aid
+    LEFT JOIN (
+        SELECT aid, string_agg(DISTINCT region, ';' ORDER BY region) AS regions
+        FROM article_regions WHERE aid IN ({keys_sql}) GROUP BY aid
+    ) lr ON lr.aid = a.aid
+    """
 
 
 def _article_frame(rel: duckdb.DuckDBPyRelation) -> pl.DataFrame:
@@ -498,8 +505,11 @@ def articles(
         params.update(limit=int(limit), offset=int(offset))
     rel = con.sql(
         f"""
-        SELECT a.id, a.published, a.source, a.title, a.url, {_LISTS}
-        FROM articles a {_where(sql.matched)} {_ORDER} {page}
+        WITH m AS (SELECT a.aid FROM articles a {_where(sql.matched)} {_ORDER} {page})
+        SELECT a.id, a.published, a.source, a.title, a.url, lt.themes, lr.regions
+        FROM articles a {_lists_join("SELECT aid FROM m")}
+        WHERE a.aid IN (SELECT aid FROM m)
+        {_ORDER}
         """,
         params=params,
     )
@@ -530,9 +540,9 @@ def articles_page(con: duckdb.DuckDBPyConnection, aids: Sequence[int]) -> pl.Dat
         })
     rel = con.sql(
         f"""
-        SELECT k.pos, a.id, a.published, a.source, a.title, a.url, {_LISTS}
-        FROM (SELECT unnest($aids) AS aid, generate_subscripts($aids, 1) AS pos) k
-        JOIN articles a ON a.aid = k.aid
+        WITH k AS (SELECT unnest($aids) AS aid, generate_subscripts($aids, 1) AS pos)
+        SELECT k.pos, a.id, a.published, a.source, a.title, a.url, lt.themes, lr.regions
+        FROM k JOIN articles a ON a.aid = k.aid {_lists_join("SELECT aid FROM k")}
         ORDER BY k.pos
         """,
         params={"aids": keys},
@@ -561,54 +571,71 @@ def count_matching(con: duckdb.DuckDBPyConnection, spec: ViewSpec, *, fast: bool
 def cooccurrence(
     con: duckdb.DuckDBPyConnection, spec: ViewSpec, *, fast: bool = True
 ) -> pl.DataFrame:
-    """Pairs of the selected themes (or the 12 largest): shared articles and Jaccard."""
+    """Pairs of the selected themes (or the 12 largest): shared articles and Jaccard.
+
+    Each matching article gets a bit mask of the series it belongs to; pairs are then counted
+    over the (few) distinct masks instead of over article pairs.
+    """
     spec = spec.replace(table="cooccurrence")
     sql = _filters(spec, None)
     series = _series(con, spec)
     explicit = series is not None
     if series is None:
         series = _all_series(con)
-    names, ids = _series_table(series)
-    members = con.sql(
+        if len(series) > _MASK_BITS:  # keep the candidates the largest by their own tags
+            direct = con.sql(
+                f"""
+                SELECT t.theme, count(*) AS n FROM article_themes t
+                {"JOIN articles a ON a.aid = t.aid " + _where(sql.matched) if sql.matched else ""}
+                GROUP BY ALL ORDER BY n DESC, t.theme LIMIT $k
+                """,
+                params={**sql.params, "k": _MASK_BITS},
+            ).fetchall()
+            series = {theme: series[theme] for theme, _ in direct if theme in series}
+    order = list(series)[:_MASK_BITS]
+    names = [name for name in order for _ in series[name]]
+    ids = [theme for name in order for theme in series[name]]
+    bits = [order.index(name) for name in names]
+    restrict = (
+        f"JOIN articles a ON a.aid = t.aid {_where(sql.matched)}" if sql.matched else ""
+    )
+    masks = con.sql(
         f"""
-        WITH s AS (SELECT unnest($names) AS name, unnest($ids) AS theme)
-        SELECT DISTINCT s.name AS theme, a.aid
-        FROM articles a JOIN article_themes t ON t.aid = a.aid JOIN s ON s.theme = t.theme
-        {_where(sql.matched)}
+        WITH s AS (SELECT unnest($ids) AS theme, unnest($bits) AS bit),
+        m AS (
+            SELECT t.aid, bit_or((1::UBIGINT) << s.bit) AS mask
+            FROM article_themes t JOIN s ON s.theme = t.theme {restrict}
+            GROUP BY t.aid
+        )
+        SELECT mask, count(*) AS n FROM m GROUP BY mask
         """,
-        params={**sql.params, "names": names, "ids": ids},
-    ).pl()
-    sizes = members.group_by("theme").agg(pl.len().cast(pl.Int64).alias("n"))
-    if explicit:
-        order = list(series)
-    else:
-        order = sizes.sort(["n", "theme"], descending=[True, False])["theme"].to_list()
-        order = order[:COOCCURRENCE_THEMES]
-    if len(order) < 2:
+        params={**sql.params, "ids": ids, "bits": bits},
+    ).fetchall()
+    size = [0] * len(order)
+    pair: dict[tuple[int, int], int] = {}
+    for mask, n in masks:
+        members = [i for i in range(len(order)) if mask >> i & 1]
+        for i in members:
+            size[i] += n
+        for x, i in enumerate(members):
+            for j in members[x + 1:]:
+                pair[(i, j)] = pair.get((i, j), 0) + n
+    keep = list(range(len(order)))
+    if not explicit:
+        keep = sorted((i for i in keep if size[i] > 0), key=lambda i: (-size[i], order[i]))
+        keep = keep[:COOCCURRENCE_THEMES]
+    if len(keep) < 2:
         return _empty(spec)
-    members = members.filter(pl.col("theme").is_in(order))
-    shared = (
-        members.join(members, on="aid", suffix="_b")
-        .filter(pl.col("theme") != pl.col("theme_b"))
-        .group_by(["theme", "theme_b"])
-        .agg(pl.len().cast(pl.Int64).alias("articles"))
-        .rename({"theme": "theme_a"})
+    rows = []
+    for x, i in enumerate(keep):
+        for j in keep[x + 1:]:
+            shared = pair.get((min(i, j), max(i, j)), 0)
+            union = size[i] + size[j] - shared
+            rows.append((order[i], order[j], shared, shared / union if union else 0.0))
+    return pl.DataFrame(
+        rows, schema={"theme_a": pl.String, "theme_b": pl.String, "articles": pl.Int64,
+                      "jaccard": pl.Float64}, orient="row",
     )
-    n = dict(zip(sizes["theme"].to_list(), sizes["n"].to_list(), strict=True))
-    rows = [(a, b) for i, a in enumerate(order) for b in order[i + 1:]]
-    pairs = pl.DataFrame(
-        {"theme_a": [a for a, _ in rows], "theme_b": [b for _, b in rows],
-         "_na": [n.get(a, 0) for a, _ in rows], "_nb": [n.get(b, 0) for _, b in rows]},
-        schema={"theme_a": pl.String, "theme_b": pl.String, "_na": pl.Int64, "_nb": pl.Int64},
-    )
-    frame = pairs.join(shared, on=["theme_a", "theme_b"], how="left", maintain_order="left")
-    frame = frame.with_columns(pl.col("articles").fill_null(0).cast(pl.Int64))
-    union = pl.col("_na") + pl.col("_nb") - pl.col("articles")
-    frame = frame.with_columns(
-        pl.when(union > 0).then(pl.col("articles") / union).otherwise(0.0)
-        .cast(pl.Float64).alias("jaccard")
-    )
-    return frame.select(columns(spec))
 
 
 # -- facets, overview, detail --------------------------------------------------------------------
