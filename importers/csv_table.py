@@ -13,7 +13,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,8 +21,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from importers.base import BATCH_ROWS, ImportFormatError, OnDuplicate, ReadOptions
-from importers.lines import GZIP_MAGIC, UTF8_BOM, open_maybe_gzip
+from importers.base import (
+    BATCH_ROWS,
+    ImportFormatError,
+    OnDuplicate,
+    ReadOptions,
+    nul_problems,
+)
+from importers.lines import GZIP_MAGIC, MAX_LINE_BYTES, UTF8_BOM, open_maybe_gzip
 from importers.mapping import Converter, add_constant_theme, from_options, resolve_columns
 from store.load import Staging
 from store.records import Reject
@@ -31,7 +36,10 @@ from store.records import Reject
 FORMAT = "csv"
 ON_DUPLICATE: OnDuplicate = "last"
 
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+# A field longer than this fails the file naming its line, so one broken quote cannot make the
+# reader hold a whole file in memory (the same limit as a line of JSON Lines or GKG).
+MAX_FIELD_BYTES = MAX_LINE_BYTES
+csv.field_size_limit(MAX_FIELD_BYTES)
 
 
 def _records(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
@@ -55,7 +63,11 @@ def _records(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
                     "UTF-8; UTF-8 with a byte-order mark is fine too)"
                 ) from None
             except csv.Error as exc:
-                raise ImportFormatError(f"{path}:{end + 1}: unreadable {exc}") from None
+                text = str(exc)
+                if "field larger than field limit" in text:
+                    text = (f"a field longer than {MAX_FIELD_BYTES // (1024 * 1024)} MB (an "
+                            "unclosed quote?)")
+                raise ImportFormatError(f"{path}:{end + 1}: unreadable CSV: {text}") from None
             start, end = end + 1, reader.line_num
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 continue
@@ -141,7 +153,7 @@ def _duckdb_source(path: Path, delimiter: str, width: int) -> str:
         "read_csv($path, auto_detect = false, header = false, skip = 1, delim = $delim, "
         f"compression = '{'gzip' if is_gzip(path) else 'none'}', "
         "quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
-        f"nullstr = $null, max_line_size = 100000000, columns = {{{columns}}})"
+        f"nullstr = $null, max_line_size = {MAX_FIELD_BYTES}, columns = {{{columns}}})"
     )
 
 
@@ -255,6 +267,10 @@ def _flush(rows: list[list[str]], lines: list[int], index: dict[str, int], schem
 def stage_converted(table: pa.Table, staging: Staging, file_no: int, name: str,
                     options: ReadOptions) -> bool:
     """Reject the converted records with a problem, stage the rest; False on a --strict stop."""
+    nul = nul_problems(table)
+    if nul is not None:
+        merged = pc.coalesce(table.column("problem"), nul)
+        table = table.set_column(table.column_names.index("problem"), "problem", merged)
     problems = table.column("problem")
     if problems.null_count < len(problems):
         bad_mask = pc.is_valid(problems)

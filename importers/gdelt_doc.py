@@ -205,6 +205,15 @@ def read_with_report(
     batch: list[tuple[int, list[str]]] = []
     for line, fields in _rows(path, layouts):
         layout = layouts[0]
+        if any("\x00" in f for f in fields):
+            column = next(
+                (n for n, i in layout.index.items() if i < len(fields) and "\x00" in fields[i]),
+                "a field")
+            staging.reject(Reject(name, line, f"{column!r} holds a NUL character (\\u0000)"),
+                           file_no)
+            if options.strict:
+                return report
+            continue
         if len(fields) != layout.width:
             fixed = repair(fields, layout) if len(fields) > layout.width else None
             if fixed is None:

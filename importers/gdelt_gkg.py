@@ -25,7 +25,13 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from importers.base import BATCH_ROWS, ImportFormatError, OnDuplicate, ReadOptions
+from importers.base import (
+    BATCH_ROWS,
+    ImportFormatError,
+    OnDuplicate,
+    ReadOptions,
+    nul_problems,
+)
 from importers.fips import fips_table
 from importers.languages import language_table
 from store.load import Staging
@@ -560,6 +566,15 @@ def read_with_report(
                     "line": table.column("line"),
                 }
             )
+            nul = nul_problems(out)
+            if nul is not None:
+                bad_rows = pc.is_valid(nul)
+                for line, reason in zip(out.column("line").filter(bad_rows).to_pylist(),
+                                        nul.filter(bad_rows).to_pylist(), strict=True):
+                    staging.reject(Reject(name, int(line), reason), file_no)
+                    if options.strict:
+                        return report
+                out = out.filter(pc.invert(bad_rows))
             staging.add(out, file_no)
     return report
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from importers.base import BATCH_ROWS, ImportFormatError, OnDuplicate, ReadOptions
-from importers.lines import line_batches
+from importers.lines import MAX_LINE_BYTES, line_batches
 from importers.mapping import add_constant_theme
 from store.load import Staging
 from store.records import Reject
@@ -49,6 +49,7 @@ def _bracketed(expr: str) -> str:
 def _suspect_sql() -> str:
     checks = [
         "j IS NULL",
+        "contains(raw, '\\u0000')",
         "j.title IS NULL",
         "j.published IS NULL",
         "published IS NULL",
@@ -135,7 +136,8 @@ def diagnose(raw: str, published_ok: bool) -> str | None:
     try:
         record = json.loads(raw)
     except json.JSONDecodeError as exc:
-        return f"invalid JSON ({exc.msg} at column {exc.colno})"
+        where = "column" if exc.msg.endswith(" at") else "at column"
+        return f"invalid JSON ({exc.msg} {where} {exc.colno})"
     except RecursionError:
         return "invalid JSON (nested too deeply)"
     if not isinstance(record, dict):
@@ -143,6 +145,11 @@ def diagnose(raw: str, published_ok: bool) -> str | None:
     for name in ("title", "published"):
         if record.get(name) is None:
             return f'missing required field "{name}"'
+    for name in (*STRING_FIELDS, "published", *LIST_FIELDS):
+        value = record.get(name)
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and "\x00" in v for v in texts):
+            return f'"{name}" holds a NUL character (\\u0000)'
     for name in STRING_FIELDS:
         value = record.get(name)
         if isinstance(value, list | dict):
@@ -184,18 +191,26 @@ def _is_number(value: Any) -> bool:
 # -- reading ------------------------------------------------------------------------------------
 
 
-def typed_batches(path: Path) -> Iterator[pa.Table]:
-    """Typed canonical columns plus `line` and `suspect` (the raw line when it needs a look)."""
+def typed_batches(path: Path) -> Iterator[tuple[pa.Table, list[int]]]:
+    """Typed canonical columns plus `line` and `suspect` (the raw line when it needs a look), with
+    the lines of the block that were too long to read (see importers/lines.py)."""
     con = _connect()
     try:
         for chunk in line_batches(path):
+            raw = chunk.column("raw")
+            overlong = chunk.filter(raw.is_null()).column("line").to_pylist() \
+                if raw.null_count else []
             con.register("chunk", chunk)
             try:
                 result = con.sql(_QUERY).to_arrow_table()
             finally:
                 con.unregister("chunk")
-            for batch in result.to_batches(BATCH_ROWS):
-                yield pa.Table.from_batches([batch], schema=result.schema)
+            if result.num_rows == 0:
+                yield result, overlong
+                continue
+            for i, batch in enumerate(result.to_batches(BATCH_ROWS)):
+                yield pa.Table.from_batches([batch], schema=result.schema), overlong if not i \
+                    else []
     except duckdb.Error as exc:
         raise ImportFormatError(f"{path}: cannot be read as JSON lines ({exc})") from exc
     finally:
@@ -208,7 +223,11 @@ def read(path: Path, staging: Staging, file_no: int, options: ReadOptions) -> No
     name = staging.files[file_no].path if file_no < len(staging.files) else str(path)
     if options.mapping and set(options.mapping) - {"gdelt"}:
         staging.note("the mapping file was not used: JSON Lines records are canonical", file_no)
-    for table in typed_batches(path):
+    too_long = f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MB (not read)"
+    lines_seen = 0
+    for table, overlong in typed_batches(path):
+        lines_seen += table.num_rows + len(overlong)
+        bad: list[tuple[int, str]] = [(line, too_long) for line in overlong]
         suspect = table.column("suspect")
         if suspect.null_count < len(suspect):
             mask = pc.is_valid(suspect)
@@ -229,12 +248,15 @@ def read(path: Path, staging: Staging, file_no: int, options: ReadOptions) -> No
                 reason = diagnose(raw, ok)
                 if reason is not None:
                     keep[pos] = False
-                    staging.reject(Reject(name, line, reason), file_no)
-                    if options.strict:
-                        return
+                    bad.append((line, reason))
             table = table.filter(pa.array(keep))
+        for line, reason in sorted(bad):
+            staging.reject(Reject(name, line, reason), file_no)
+            if options.strict:
+                return
         table = table.drop_columns(["suspect"])
         if options.theme:
             table = add_constant_theme(table, options.theme)
         staging.add(table, file_no)
-
+    if not lines_seen:
+        staging.note("the file holds no records", file_no)

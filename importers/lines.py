@@ -15,10 +15,12 @@ from typing import IO
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from importers.base import ImportFormatError
 
 BLOCK_BYTES = 16 * 1024 * 1024
+MAX_LINE_BYTES = 32 * 1024 * 1024  # a longer line is not kept: its `raw` is null
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -46,16 +48,22 @@ def _line_number_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset)
 
 
-def line_batches(path: Path, block_bytes: int | None = None) -> Iterator[pa.Table]:
+def line_batches(
+    path: Path, block_bytes: int | None = None, max_line_bytes: int | None = None
+) -> Iterator[pa.Table]:
     """Tables of (`line` int64, `raw` string) for each physical line; `raw` keeps its line end.
 
-    Raises ImportFormatError naming the file and line for text that is not UTF-8 and for a
-    damaged gzip stream.
+    A line longer than `max_line_bytes` (default MAX_LINE_BYTES) keeps its number but its `raw` is
+    null, and it is skipped without being held in memory, so memory stays bounded by the block
+    size and that limit whatever the file. Raises ImportFormatError naming the file and line for
+    text that is not UTF-8 and for a damaged gzip stream.
     """
     block_bytes = block_bytes or BLOCK_BYTES
+    max_line = max_line_bytes or MAX_LINE_BYTES
     first_line = 1
     carry = b""
     first = True
+    skipping = False  # inside a line already known to be too long
     try:
         with open_maybe_gzip(path) as fh:
             while True:
@@ -63,18 +71,33 @@ def line_batches(path: Path, block_bytes: int | None = None) -> Iterator[pa.Tabl
                 if first:
                     block = block.removeprefix(UTF8_BOM)
                     first = False
+                if skipping:
+                    newline = block.find(b"\n")
+                    if block and newline < 0:
+                        continue
+                    yield _overlong(first_line)
+                    first_line += 1
+                    skipping = False
+                    if not block:
+                        return
+                    block = block[newline + 1:]
+                    if not block:
+                        continue
                 data = carry + block if carry else block
                 if not data:
                     return
                 if block:
                     cut = data.rfind(b"\n") + 1
                     if cut == 0:  # one line longer than the block: read on
-                        carry = data
+                        if len(data) > max_line:
+                            carry, skipping = b"", True
+                        else:
+                            carry = data
                         continue
                     carry, data = data[cut:], data[:cut]
                 else:
                     carry = b""
-                table = _to_table(data, first_line, path)
+                table = _to_table(data, first_line, path, max_line)
                 first_line += table.num_rows
                 yield table
                 if not block:
@@ -83,7 +106,12 @@ def line_batches(path: Path, block_bytes: int | None = None) -> Iterator[pa.Tabl
         raise ImportFormatError(f"{path}: damaged gzip data ({exc})") from exc
 
 
-def _to_table(data: bytes, first_line: int, path: Path) -> pa.Table:
+def _overlong(line: int) -> pa.Table:
+    return pa.table({"line": pa.array([line], pa.int64()),
+                     "raw": pa.nulls(1, pa.large_string())})
+
+
+def _to_table(data: bytes, first_line: int, path: Path, max_line: int) -> pa.Table:
     buf = np.frombuffer(data, dtype=np.uint8)
     ends = np.flatnonzero(buf == 10) + 1
     if len(ends) == 0 or ends[-1] != len(data):
@@ -93,6 +121,9 @@ def _to_table(data: bytes, first_line: int, path: Path) -> pa.Table:
     raw = pa.Array.from_buffers(
         pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
     )
+    lengths = np.diff(offsets)
+    if lengths.max(initial=0) > max_line:
+        raw = pc.if_else(pa.array(lengths > max_line), pa.nulls(n, pa.large_string()), raw)
     if not data.isascii():
         try:
             data.decode("utf-8")

@@ -28,6 +28,39 @@ def sniff(head: bytes) -> bool:
     return head.startswith(MAGIC)
 
 
+def _is_text(typ: pa.DataType) -> bool:
+    return pa.types.is_string(typ) or pa.types.is_large_string(typ)
+
+
+def _is_scalar(typ: pa.DataType) -> bool:
+    """Text, or a number or boolean (taken as its text, as in JSON Lines)."""
+    return _is_text(typ) or pa.types.is_integer(typ) or pa.types.is_floating(typ) \
+        or pa.types.is_boolean(typ) or pa.types.is_decimal(typ)
+
+
+def _check_types(schema: pa.Schema, chosen: dict[str, str], path: Path) -> None:
+    """Refuse a file whose column for a field has a type that cannot hold that field."""
+    for name, column in chosen.items():
+        typ = schema.field(column).type
+        if name == "published":
+            ok = _is_text(typ) or pa.types.is_timestamp(typ) or pa.types.is_date(typ)
+            expected = "a timestamp, a date or text"
+        elif name == "tone":
+            ok = _is_text(typ) or pa.types.is_integer(typ) or pa.types.is_floating(typ) \
+                or pa.types.is_decimal(typ)
+            expected = "a number or text"
+        elif name in ("themes", "countries", "regions"):
+            is_list = pa.types.is_list(typ) or pa.types.is_large_list(typ)
+            ok = _is_text(typ) or (is_list and _is_text(typ.value_type))
+            expected = "a list of strings or text with separators"
+        else:
+            ok = _is_scalar(typ)
+            expected = "text"
+        if not ok:
+            label = f"column {column!r}" + (f" (for {name!r})" if column != name else "")
+            raise ImportFormatError(f"{path}: {label} holds {typ}; expected {expected}")
+
+
 def read(path: Path, staging: Staging, file_no: int, options: ReadOptions) -> None:
     """Stream a Parquet file into `staging`; rows with problems become rejects by row number."""
     path = Path(path)
@@ -40,6 +73,7 @@ def read(path: Path, staging: Staging, file_no: int, options: ReadOptions) -> No
     mapping = from_options(options.mapping, options.mapping_path)
     chosen = resolve_columns(schema.names, mapping, path)
     wanted = sorted(set(chosen.values()), key=schema.names.index)
+    _check_types(schema, chosen, path)
     fields = [schema.field(c) for c in wanted] + [pa.field("line", pa.int64())]
     converter = Converter(mapping, chosen, pa.schema(fields))
     row = 1
