@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -82,6 +83,16 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     sys.exit(code)
 
 
+def quiet_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's final flush of a closed pipe is
+    silent instead of printing 'Exception ignored … BrokenPipeError'."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (tests)
+        pass
+
+
 def handle_errors(func: F) -> F:
     """Turn store errors and unreadable files into a message and exit code 1, never a traceback."""
 
@@ -89,6 +100,10 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            # The reader went away (`... | head`): stop quietly, as a pipeline expects.
+            quiet_stdout()
+            sys.exit(EXIT_OK)
         except StoreError as exc:
             fail(str(exc))
         except OSError as exc:
