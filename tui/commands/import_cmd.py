@@ -140,6 +140,12 @@ def import_command(paths: tuple[Path, ...], fmt: str, mapping: Path | None, them
     except ImportFormatError as exc:
         display.stop()
         fail(f"{exc}; nothing was written")
+    except OSError as exc:  # a file removed or made unreadable while the import ran
+        display.stop()
+        name = getattr(exc, "filename", None)
+        reason = exc.strerror or str(exc)
+        fail(f"{name}: {reason}; nothing was written" if name else
+             f"{reason}; nothing was written")
     except (duckdb.Error, pa.ArrowException) as exc:
         display.stop()
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
