@@ -21,6 +21,13 @@ from tui.commands.common import (
 MAX_REJECTS_SHOWN = 20
 
 
+def _literal(text: str) -> str:
+    """Untrusted text for a Rich progress column: escapes made visible, markup escaped."""
+    from rich.markup import escape
+
+    return escape(visible(text))
+
+
 class _ProgressDisplay:
     """A transient Rich progress line (records, records/s) on stderr, only on a terminal, and only
     once the import has run for a second."""
@@ -62,7 +69,7 @@ class _ProgressDisplay:
         self._task = self._progress.add_task(self.label, total=None, completed=self.rows, rate="")
 
     def file(self, index: int, count: int, path: Path) -> None:
-        self.label = f"[{index + 1}/{count}] {visible(path.name)}"
+        self.label = f"[{index + 1}/{count}] {_literal(path.name)}"
         self._ensure()
         if self._progress is not None:
             self._progress.update(self._task, description=self.label)
@@ -79,7 +86,7 @@ class _ProgressDisplay:
     def stage(self, text: str) -> None:
         self._ensure()
         if self._progress is not None:
-            self._progress.update(self._task, description=text)
+            self._progress.update(self._task, description=_literal(text))
 
     def wait(self, message: str, waited: float) -> None:
         """Say what the import waits for: on the progress line, else once on stderr."""
