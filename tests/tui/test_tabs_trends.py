@@ -1,0 +1,227 @@
+"""The Trends tab: plot, per-series table, note for more than eight series, spikes, drill-down."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+from tabs_helpers import TabApp, screen_text
+from textual.widgets import DataTable
+
+from store.viewspec import ViewSpec
+from tui.plotting import TrendPlot, downsample
+from tui.sparkline import BLOCKS
+from tui.tabs.trends import TrendsTab
+
+SIZES = [(80, 24), (120, 36)]
+
+
+def months(n: int, start: date = date(2020, 1, 1)) -> list[date]:
+    out = []
+    year, month = start.year, start.month
+    for _ in range(n):
+        out.append(date(year, month, 1))
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
+    return out
+
+
+def trends_frame(series: dict[str, list[int]], *, region: dict[str, str] | None = None,
+                 total: int = 100, periods: list[date] | None = None) -> pl.DataFrame:
+    """A trends frame as store.aggregate.trends returns it (one row per series and period)."""
+    rows = []
+    for name, counts in series.items():
+        for period, n in zip(periods or months(len(counts)), counts, strict=True):
+            row = {"period": period, "theme": name.split("@")[0], "articles": n, "total": total,
+                   "share": n / total}
+            if region is not None:
+                row["region"] = region[name]
+            rows.append(row)
+    cols = ["period", "theme", *(["region"] if region is not None else []),
+            "articles", "total", "share"]
+    return pl.DataFrame(rows).select(cols).with_columns(
+        pl.col("articles").cast(pl.Int64), pl.col("total").cast(pl.Int64))
+
+
+def no_spikes(by_region: bool = False) -> pl.DataFrame:
+    return pl.DataFrame(schema={"period": pl.Date, "theme": pl.String,
+                                **({"region": pl.String} if by_region else {}),
+                                "articles": pl.Int64, "baseline": pl.Float64, "z": pl.Float64})
+
+
+def table_rows(tab: TrendsTab) -> list[list[str]]:
+    table = tab.query_one("#trends-table", DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_table_numbers_and_sparkline(size: tuple[int, int]) -> None:
+    tab = TrendsTab(id="trends")
+    app = TabApp(tab)
+    frame = trends_frame({"united-front": [1, 2, 3, 4, 10, 20], "confucius": [5, 5, 5, 5, 5, 4]})
+    async with app.run_test(size=size) as pilot:
+        tab.show(ViewSpec(themes=("united-front", "confucius")), frame, no_spikes())
+        await pilot.pause()
+        rows = table_rows(tab)
+        assert [r[0] for r in rows] == ["united-front", "confucius"]
+        uf = rows[0]
+        assert uf[1] == "40"                      # articles over the range
+        assert uf[2] == "6.67%"                   # 40 / 600
+        assert uf[3] == "20"                      # last period
+        assert uf[4] == "+10 (+100%)"             # against the period before
+        assert uf[5] == "2020-06"                 # peak period
+        assert uf[7][-1] == BLOCKS[-1] and uf[7][0] == BLOCKS[0]
+        assert rows[1][4] == "-1 (-20%)"
+        screen = screen_text(app)
+        assert "united-front" in screen and "+10 (+100%)" in screen
+        assert "not drawn" not in screen
+        plot = tab.query_one(TrendPlot)
+        assert plot.builds == 1 and plot.points_drawn == 12
+
+
+async def test_more_than_eight_series_named_in_note() -> None:
+    tab = TrendsTab(id="trends")
+    app = TabApp(tab)
+    names = [f"theme-{i:02d}" for i in range(11)]
+    frame = trends_frame({name: [i + 1, i + 2, i + 3] for i, name in enumerate(names)})
+    async with app.run_test(size=(120, 36)) as pilot:
+        tab.show(ViewSpec(themes=tuple(names)), frame, no_spikes())
+        await pilot.pause()
+        plot = tab.query_one(TrendPlot)
+        assert [s.name for s in plot.series] == names[:8]
+        assert tab.hidden == names[8:]
+        screen = screen_text(app)
+        assert "showing 8 of 11 series; not drawn: theme-08, theme-09, theme-10" in screen
+        assert len(table_rows(tab)) == 11  # the table lists every series
+
+
+async def test_plot_rebuilt_only_when_data_or_size_change() -> None:
+    tab = TrendsTab(id="trends")
+    app = TabApp(tab)
+    frame = trends_frame({"a": [1, 2, 3], "b": [3, 2, 1]})
+    spec = ViewSpec(themes=("a", "b"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        tab.show(spec, frame, no_spikes())
+        await pilot.pause()
+        plot = tab.query_one(TrendPlot)
+        assert plot.builds == 1
+        await pilot.press("down", "up", "down")  # cursor moves repaint the table only
+        tab.show(spec, frame, no_spikes())       # same data again
+        plot.refresh()
+        await pilot.pause()
+        assert plot.builds == 1
+        await pilot.resize_terminal(90, 30)
+        await pilot.pause()
+        assert plot.builds == 2
+        tab.show(spec, trends_frame({"a": [1, 2, 4], "b": [3, 2, 1]}), no_spikes())
+        await pilot.pause()
+        assert plot.builds == 3
+
+
+async def test_downsampled_to_plot_width() -> None:
+    tab = TrendsTab(id="trends")
+    app = TabApp(tab)
+    days = pl.date_range(date(2015, 1, 1), date(2024, 12, 31), "1d", eager=True).to_list()
+    frame = trends_frame({"a": [i % 17 for i in range(len(days))]}, periods=days)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab.show(ViewSpec(themes=("a",), every="day"), frame, no_spikes())
+        await pilot.pause()
+        plot = tab.query_one(TrendPlot)
+        assert len(days) > 3000
+        assert 0 < plot.points_drawn <= plot.size.width
+
+
+def test_downsample_keeps_first_dates_and_averages() -> None:
+    dates = [f"2020-01-{d:02d}" for d in range(1, 11)]
+    xs, ys = downsample(dates, [1.0, 3.0] * 5, 5)
+    assert xs == ["2020-01-01", "2020-01-03", "2020-01-05", "2020-01-07", "2020-01-09"]
+    assert ys == [2.0] * 5
+    assert downsample(dates[:3], [1.0, 2.0, None], 5) == (dates[:3], [1.0, 2.0, None])
+
+
+async def test_enter_on_series_drills_into_its_articles() -> None:
+    tab = TrendsTab(id="trends")
+    app = TabApp(tab)
+    region = {"uf@af": "Africa", "uf@eu": "Europe"}
+    frame = trends_frame({"uf@af": [1, 2], "uf@eu": [3, 4]}, region=region)
+    spec = ViewSpec(themes=("uf",), by_region=True, since=date(2020, 1, 1))
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab.show(spec, frame, no_spikes(by_region=True))
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+    (drill,) = app.drills
+    assert drill.spec == spec.replace(themes=("uf",), regions=("Europe",), table="articles")
+    assert drill.title == "uf · Europe"
+
+
+async def test_spikes_marked_listed_and_drilled() -> None:
+    tab = TrendsTab(id="trends")
+    app = TabApp(tab, ascii_only=True)
+    frame = trends_frame({"uf": [2, 2, 2, 2, 2, 30, 2]})
+    spikes = pl.DataFrame({"period": [date(2020, 6, 1)], "theme": ["uf"], "articles": [30],
+                           "baseline": [2.0], "z": [28.0]})
+    spec = ViewSpec(themes=("uf",), until=date(2020, 6, 20))
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab.show(spec, frame, spikes)
+        await pilot.pause()
+        assert table_rows(tab)[0][6] == "^1"
+        assert tab.query_one(TrendPlot).series[0].spikes == (("2020-06-01", 30.0),)
+        screen = screen_text(app)
+        assert "^ spike" in screen
+        assert not any(ch in screen for ch in "⠁⠂⠄⡀▲█▁")  # ASCII only
+        await pilot.press("v")
+        assert table_rows(tab)[0][:2] == ["uf", "2020-06"]
+        await pilot.press("enter")
+        await pilot.pause()
+    (drill,) = app.drills
+    assert drill.spec == spec.replace(since=date(2020, 6, 1), until=date(2020, 6, 20),
+                                      table="articles")
+    assert drill.title == "uf, 2020-06"
+
+
+async def test_metric_share_and_smoothed_column() -> None:
+    tab = TrendsTab(id="trends")
+    app = TabApp(tab)
+    frame = trends_frame({"uf": [10, 20, 30]}).with_columns(
+        pl.col("share").rolling_mean(2, min_samples=1).alias("smoothed"))
+    spec = ViewSpec(themes=("uf",), metric="share", smooth=2)
+    async with app.run_test(size=(120, 36)) as pilot:
+        tab.show(spec, frame, no_spikes())
+        await pilot.pause()
+        row = table_rows(tab)[0]
+        assert row[3] == "25.00%"      # smoothed share of the last period: (0.2 + 0.3) / 2
+        assert row[4] == "+10.00 pt"   # against 15.00%
+        assert tab.query_one(TrendPlot).series[0].values == pytest.approx((0.1, 0.15, 0.25))
+        assert "trailing mean of 2" in screen_text(app)
+
+
+async def test_hostile_theme_names_shown_literally() -> None:
+    tab = TrendsTab(id="trends")
+    app = TabApp(tab)
+    names = ["[bold]x[/bold]", "\x1b]52;c;ZXZpbA==\x07", "\x1b[31mred"]
+    frame = trends_frame({n: [1, 2] for n in names})
+    async with app.run_test(size=(120, 36)) as pilot:
+        tab.show(ViewSpec(), frame, no_spikes())
+        await pilot.pause()
+        screen = screen_text(app)
+        assert "[bold]x[/bold]" in screen
+        assert "\\x1b]52;c;ZXZpbA==\\x07" in screen
+        assert "\\x1b[31mred" in screen
+        assert "\x1b" not in screen and "\x07" not in screen
+
+
+async def test_error_and_empty_messages() -> None:
+    tab = TrendsTab(id="trends")
+    app = TabApp(tab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab.show(ViewSpec(), pl.DataFrame(
+            schema={"period": pl.Date, "theme": pl.String, "articles": pl.Int64,
+                    "total": pl.Int64, "share": pl.Float64}), no_spikes())
+        await pilot.pause()
+        assert "No articles match this view" in screen_text(app)
+        tab.show_error("database is locked [by someone]")
+        await pilot.pause()
+        assert "Could not read the data: database is locked [by someone]" in screen_text(app)

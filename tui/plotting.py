@@ -1,0 +1,148 @@
+"""The Trends plot: a textual-plotext widget that rebuilds only when its data or size change.
+
+Series are downsampled to at most one point per column; spikes are marked with their own glyph.
+Colours come from a fixed palette so the legend under the plot can match them; with NO_COLOR or
+ASCII each series gets a distinct ASCII marker as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual.app import RenderResult
+from textual_plotext import PlotextPlot
+
+from tui.sparkline import squeeze
+from tui.textsafe import clean
+
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
+    (148, 103, 189), (140, 86, 75), (227, 119, 194), (23, 190, 207),
+)
+ASCII_MARKERS = "*+ox#@%&"
+SPIKE_GLYPH, SPIKE_ASCII = "▲", "^"
+LABEL_WIDTH = 24  # characters of a series name kept in the legend
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of the plot: its name, x values (ISO dates) and y values (None = no value)."""
+
+    name: str
+    dates: tuple[str, ...]
+    values: tuple[float | None, ...]
+    spikes: tuple[tuple[str, float], ...] = field(default=())
+
+
+def downsample(dates: Sequence[str], values: Sequence[float | None],
+               points: int) -> tuple[list[str], list[float | None]]:
+    """At most `points` points: runs of periods averaged, each labelled by its first date."""
+    n = len(dates)
+    if points <= 0:
+        return [], []
+    if n <= points:
+        return list(dates), list(values)
+    firsts = [dates[i * n // points] for i in range(points)]
+    return firsts, squeeze(list(values), points)
+
+
+class TrendPlot(PlotextPlot):
+    """Line plot of up to eight series over dates, cached until its data or size change."""
+
+    DEFAULT_CSS = """
+    TrendPlot { height: 1fr; min-height: 5; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, classes=classes)
+        self.series: tuple[Series, ...] = ()
+        self.y_label = ""
+        self.version = 0
+        self.builds = 0
+        self.points_drawn = 0
+        self._cache_key: tuple[object, ...] | None = None
+        self._cached: Text | None = None
+
+    def set_series(self, series: Sequence[Series], y_label: str) -> None:
+        """Replace what is drawn; the plot is rebuilt at the next paint only if it changed."""
+        series = tuple(series)
+        if series == self.series and y_label == self.y_label:
+            return
+        self.series = series
+        self.y_label = y_label
+        self.version += 1
+        self.refresh()
+
+    def marker(self, index: int) -> str:
+        """The glyph of series `index`: braille, or a distinct ASCII mark without colour."""
+        if self.plain:
+            return ASCII_MARKERS[index % len(ASCII_MARKERS)]
+        return "braille"
+
+    @property
+    def plain(self) -> bool:
+        """True when series must be told apart without colour or braille."""
+        return bool(getattr(self.app, "ascii_only", False) or getattr(self.app, "no_color", False))
+
+    @property
+    def ascii_only(self) -> bool:
+        return bool(getattr(self.app, "ascii_only", False))
+
+    def render(self) -> RenderResult:
+        width, height = self.size.width, self.size.height
+        key = (self.version, width, height, self.app.theme, self.plain, self.ascii_only)
+        if key == self._cache_key and self._cached is not None:
+            return self._cached
+        self._cached = self._build(width, height)
+        self._cache_key = key
+        return self._cached
+
+    def _build(self, width: int, height: int) -> Text:
+        if not self.series or width <= 0 or height <= 0:
+            self.points_drawn = 0
+            return Text("")
+        plt = self.plt
+        plt.clear_figure()
+        plt.plotsize(width, height)
+        plt._set_size(width, height)
+        plt.theme(self._get_plotext_theme_name(self.app.theme))
+        plt.date_form("Y-m-d")
+        columns = max(width - 10, 1)  # the y axis and its labels take the rest
+        drawn = 0
+        for index, series in enumerate(self.series):
+            dates, values = downsample(series.dates, series.values, columns)
+            xs = [d for d, v in zip(dates, values, strict=True) if v is not None]
+            ys = [v for v in values if v is not None]
+            colour = PALETTE[index % len(PALETTE)]
+            if xs:
+                plt.plot(xs, ys, marker=self.marker(index), color=colour)
+                drawn += len(xs)
+        for index, series in enumerate(self.series):  # drawn last, so no line hides them
+            if series.spikes:
+                plt.scatter([d for d, _ in series.spikes], [v for _, v in series.spikes],
+                            marker=SPIKE_ASCII if self.ascii_only else SPIKE_GLYPH,
+                            color=PALETTE[index % len(PALETTE)])
+        self.points_drawn = drawn
+        self.builds += 1
+        if not drawn:
+            return Text("")
+        return Text.from_ansi(plt.build(), no_wrap=True)
+
+
+def legend(series: Sequence[Series], *, plain: bool, ascii_only: bool) -> Text:
+    """The key to the plot: each series' marker in its colour, then its name (literal)."""
+    out = Text(no_wrap=False, end="")
+    for index, item in enumerate(series):
+        mark = ASCII_MARKERS[index % len(ASCII_MARKERS)] if plain else "━"
+        r, g, b = PALETTE[index % len(PALETTE)]
+        if index:
+            out.append("  ")
+        out.append(mark, style=f"bold rgb({r},{g},{b})")
+        out.append(" " + clean(item.name)[:LABEL_WIDTH])
+    if any(item.spikes for item in series):
+        out.append("  ")
+        out.append(SPIKE_ASCII if ascii_only else SPIKE_GLYPH, style="bold")
+        out.append(" spike")
+    return out

@@ -1,0 +1,274 @@
+"""The Trends tab: a plot of up to eight series over time, and a table with one row per series.
+
+Enter on a series row opens the articles behind it; `v` switches the table to the spikes found
+(Enter on a spike opens the articles of that period).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar
+
+import polars as pl
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from store.aggregate import period_bounds
+from store.viewspec import ViewSpec
+from tui.messages import DrillDown
+from tui.plotting import SPIKE_ASCII, SPIKE_GLYPH, Series, TrendPlot, legend
+from tui.sparkline import sparkline
+from tui.tabs import (
+    METRIC_LABEL,
+    TabBase,
+    fmt_change,
+    fmt_count,
+    fmt_metric,
+    fmt_share,
+    metric_column,
+    period_label,
+)
+from tui.textsafe import clean, literal
+
+MAX_SERIES = 8
+SPARK_WIDTH = 16
+
+
+@dataclass(frozen=True)
+class SeriesRow:
+    """The numbers of one series as the table shows them."""
+
+    theme: str
+    region: str | None
+    articles: int
+    share: float
+    values: tuple[float | None, ...]
+    periods: tuple[date, ...]
+    last: float | None
+    before: float | None
+    peak: date | None
+    spikes: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.theme} · {self.region}" if self.region else self.theme
+
+
+@dataclass(frozen=True)
+class SpikeRow:
+    """One spike: a period far above its series' trailing window."""
+
+    theme: str
+    region: str | None
+    period: date
+    articles: int
+    baseline: float
+    z: float
+
+
+def _value(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def series_rows(trends: pl.DataFrame, spikes: pl.DataFrame, column: str) -> list[SeriesRow]:
+    """One row per series (theme, or theme and region), in the order of `trends`."""
+    keys = ["theme", *(["region"] if "region" in trends.columns else [])]
+    if trends.is_empty():
+        return []
+    spike_counts: dict[tuple[Any, ...], int] = {}
+    if not spikes.is_empty():
+        for row in spikes.group_by(keys).len().iter_rows(named=True):
+            spike_counts[tuple(row[k] for k in keys)] = int(row["len"])
+    grouped = trends.group_by(keys, maintain_order=True).agg(
+        pl.col("articles").sum().alias("_articles"),
+        pl.col("total").sum().alias("_total"),
+        pl.col("period").sort_by("period").alias("_periods"),
+        pl.col(column).sort_by("period").cast(pl.Float64).alias("_values"),
+    )
+    rows = []
+    for row in grouped.iter_rows(named=True):
+        values = tuple(_value(v) for v in row["_values"])
+        periods = tuple(row["_periods"])
+        present = [(v, p) for v, p in zip(values, periods, strict=True) if v is not None]
+        peak = max(present, key=lambda vp: vp[0])[1] if present else None
+        if all(v == 0 for v, _ in present):
+            peak = None
+        total = row["_total"] or 0
+        rows.append(SeriesRow(
+            theme=row["theme"],
+            region=row.get("region"),
+            articles=int(row["_articles"] or 0),
+            share=(row["_articles"] or 0) / total if total else 0.0,
+            values=values,
+            periods=periods,
+            last=values[-1] if values else None,
+            before=values[-2] if len(values) > 1 else None,
+            peak=peak,
+            spikes=spike_counts.get(tuple(row[k] for k in keys), 0),
+        ))
+    return rows
+
+
+class TrendsTab(TabBase):
+    """Plot + per-series table of the view's trends (see tabs_api: `show(spec, trends, spikes)`)."""
+
+    DEFAULT_CSS = """
+    TrendsTab #trends-note { height: 1; color: $text-muted; }
+    TrendsTab #trends-legend { height: auto; max-height: 2; }
+    TrendsTab #trends-table { height: auto; max-height: 45%; min-height: 3; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("v", "toggle_spikes", "Spikes", tooltip="Table of series / table of spikes",
+                id="trends-spikes"),
+    ]
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, classes=classes)
+        self.spec = ViewSpec()
+        self.rows: list[SeriesRow] = []
+        self.spike_rows: list[SpikeRow] = []
+        self.hidden: list[str] = []
+        self.showing_spikes = False
+        self.column = "articles"
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(literal(""), id="trends-note", classes="tab-body")
+        yield TrendPlot(id="trends-plot", classes="tab-body")
+        yield Static(literal(""), id="trends-legend", classes="tab-body")
+        table: DataTable[Any] = DataTable(id="trends-table", classes="tab-body",
+                                          cursor_type="row", zebra_stripes=True)
+        yield table
+
+    def focus_target(self) -> Widget | None:
+        return self.query_one("#trends-table", DataTable)
+
+    # -- data -------------------------------------------------------------------------------
+
+    def show(self, spec: ViewSpec, trends: pl.DataFrame, spikes: pl.DataFrame) -> None:
+        """Draw the series of `trends` (and mark `spikes`) for the view `spec`."""
+        self.spec = spec
+        self.column = metric_column(spec, trends.columns)
+        self.rows = series_rows(trends, spikes, self.column)
+        self.spike_rows = [
+            SpikeRow(r["theme"], r.get("region"), r["period"], int(r["articles"]),
+                     float(r["baseline"]), float(r["z"]))
+            for r in spikes.iter_rows(named=True)
+        ] if not spikes.is_empty() else []
+        drawn, hidden = self.rows[:MAX_SERIES], self.rows[MAX_SERIES:]
+        self.hidden = [row.name for row in hidden]
+        if not self.rows:
+            self.show_message("No articles match this view — widen the dates or clear filters (x).")
+            return
+        self.show_body()
+        plot_series = [self._plot_series(row) for row in drawn]
+        plot = self.query_one(TrendPlot)
+        label = METRIC_LABEL[spec.metric] + (
+            f", mean of {spec.smooth}" if self.column == "smoothed" else "")
+        plot.set_series(plot_series, label)
+        self.query_one("#trends-legend", Static).update(
+            legend(plot_series, plain=plot.plain, ascii_only=self.ascii_only))
+        self.query_one("#trends-note", Static).update(self._note())
+        self._fill_table()
+
+    def _plot_series(self, row: SeriesRow) -> Series:
+        index = dict(zip(row.periods, row.values, strict=True))
+        marks = tuple(
+            (s.period.isoformat(), index[s.period])
+            for s in self.spike_rows
+            if s.theme == row.theme and s.region == row.region
+            and index.get(s.period) is not None
+        )
+        return Series(row.name, tuple(p.isoformat() for p in row.periods), row.values,
+                      marks)  # type: ignore[arg-type]
+
+    def _note(self) -> Text:
+        spec = self.spec
+        last = self.rows[0].periods[-1] if self.rows[0].periods else None
+        text = (f"{METRIC_LABEL[spec.metric]} per {spec.every}"
+                + (f", trailing mean of {spec.smooth}" if self.column == "smoothed" else "")
+                + (f" · last = {period_label(last, spec.every)}" if last else ""))
+        if self.hidden:
+            text = (f"showing {MAX_SERIES} of {len(self.rows)} series; not drawn: "
+                    + ", ".join(self.hidden) + " · " + text)
+        return literal(text)
+
+    # -- table ------------------------------------------------------------------------------
+
+    def _fill_table(self) -> None:
+        table = self.query_one("#trends-table", DataTable)
+        table.clear(columns=True)
+        by_region = any(row.region for row in self.rows) or self.spec.by_region
+        metric = self.spec.metric
+        if self.showing_spikes:
+            table.add_columns("theme", *(["region"] if by_region else []), "period", "articles",
+                              "baseline", "z")
+            for index, spike in enumerate(self.spike_rows):
+                table.add_row(
+                    literal(spike.theme), *([literal(spike.region)] if by_region else []),
+                    Text(period_label(spike.period, self.spec.every)),
+                    Text(fmt_count(spike.articles), justify="right"),
+                    Text(f"{spike.baseline:,.1f}", justify="right"),
+                    Text(f"{spike.z:.1f}", justify="right"),
+                    key=f"k{index}",
+                )
+            return
+        mark = SPIKE_ASCII if self.ascii_only else SPIKE_GLYPH
+        width = SPARK_WIDTH if self.size.width >= 100 or not self.size.width else 10
+        table.add_columns("theme", *(["region"] if by_region else []), "articles", "share",
+                          "last", "change", "peak", "spikes", "trend")
+        for index, row in enumerate(self.rows):
+            table.add_row(
+                literal(row.theme), *([literal(row.region or "")] if by_region else []),
+                Text(fmt_count(row.articles), justify="right"),
+                Text(fmt_share(row.share), justify="right"),
+                Text(fmt_metric(metric, row.last), justify="right"),
+                Text(fmt_change(metric, row.last, row.before), justify="right"),
+                Text(period_label(row.peak, self.spec.every) if row.peak else "–"),
+                Text(f"{mark}{row.spikes}" if row.spikes else ""),
+                Text(sparkline(row.values, width, ascii_only=self.ascii_only)),
+                key=f"s{index}",
+            )
+
+    def action_toggle_spikes(self) -> None:
+        """Switch the table between the series and the spikes."""
+        self.showing_spikes = not self.showing_spikes
+        if self.rows:
+            self._fill_table()
+
+    @on(DataTable.RowSelected, "#trends-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        key = str(event.row_key.value)
+        if key.startswith("s"):
+            self.post_message(self.drill_series(self.rows[int(key[1:])]))
+        elif key.startswith("k"):
+            self.post_message(self.drill_spike(self.spike_rows[int(key[1:])]))
+
+    # -- drill-down -------------------------------------------------------------------------
+
+    def _narrowed(self, theme: str, region: str | None) -> ViewSpec:
+        regions = (region,) if region else self.spec.regions
+        return self.spec.replace(themes=(theme,), regions=regions, table="articles")
+
+    def drill_series(self, row: SeriesRow) -> DrillDown:
+        """The drill-down into the articles behind a series."""
+        return DrillDown(self._narrowed(row.theme, row.region), clean(row.name))
+
+    def drill_spike(self, spike: SpikeRow) -> DrillDown:
+        """The drill-down into the articles of a spike's period."""
+        first, last = period_bounds(spike.period, self.spec.every)
+        since = max(first, self.spec.since) if self.spec.since else first
+        until = min(last, self.spec.until) if self.spec.until else last
+        name = f"{spike.theme} · {spike.region}" if spike.region else spike.theme
+        spec = self._narrowed(spike.theme, spike.region).replace(since=since, until=until)
+        return DrillDown(spec, clean(f"{name}, {period_label(spike.period, self.spec.every)}"))
