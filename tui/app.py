@@ -1,45 +1,65 @@
-"""The Textual dashboard: a header, a Trends tab (plot + per-theme table) and a status line."""
+"""The Textual dashboard: header, filter panel, the four tabs, status line and footer.
+
+The app owns the current `ViewSpec`. Every change (a key, a picker, a drill-down, an opened view)
+makes a new one, pushed on an undo stack, and starts one worker thread that reads what the
+current tab needs first, then the header's counts, then the other tabs — each through one short
+read-only connection. A newer request cancels the older worker and interrupts its DuckDB query.
+Tabs receive their data through `show(...)` on the main thread (see docs in tui/tabs).
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import polars as pl
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
-from textual_plotext import PlotextPlot
 
+from store import aggregate
 from store.db import StoreError, reading
-from tui.textsafe import literal
+from store.export import ExportError, ExportExistsError, ExportResult, default_filename, export_view
+from store.paths import config_dir
+from store.viewspec import EVERY, MAX_SMOOTH, ViewSpec, ViewSpecError
+from tui.keymap import dashboard_bindings, key_display
+from tui.messages import ApplyView, DrillDown
+from tui.textsafe import clean, literal
 
-TOP_THEMES = 6
+TABS = ("trends", "regions", "articles", "cooccurrence")
+TAB_TITLES = {"trends": "Trends", "regions": "Regions", "articles": "Articles",
+              "cooccurrence": "Co-occurrence"}
+FACET_TITLES = {"themes": "Themes", "regions": "Regions", "countries": "Countries",
+                "sources": "Sources"}
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+SPINNER_ASCII = "|/-\\"
+HISTORY_LIMIT = 500
+WIDE = 120  # terminal width from which the filter panel opens by default
 
 
-def monthly_top_themes(con: Any, n: int = TOP_THEMES) -> list[tuple[str, date, int]]:
-    """Monthly distinct-article counts for the `n` themes with most articles."""
-    rows = con.sql(
-        """
-        WITH top AS (
-            SELECT theme, count(DISTINCT aid) AS n FROM article_themes
-            GROUP BY theme ORDER BY n DESC, theme LIMIT $n
-        )
-        SELECT t.theme, date_trunc('month', a.day)::DATE AS period, count(DISTINCT a.aid)
-        FROM article_themes t JOIN top USING (theme) JOIN articles a ON a.aid = t.aid
-        GROUP BY t.theme, period ORDER BY t.theme, period
-        """,
-        params={"n": n},
-    ).fetchall()
-    return [(str(r[0]), r[1], int(r[2])) for r in rows]
+def tab_of(table: str) -> str:
+    """The tab showing a ViewSpec table ('spikes' is shown on Trends)."""
+    return "trends" if table == "spikes" else table
+
+
+def data_key(spec: ViewSpec) -> ViewSpec:
+    """The part of a view that decides the numbers (the table shown does not)."""
+    return spec.replace(table="trends")
 
 
 def is_demo(con: Any) -> bool:
@@ -48,13 +68,31 @@ def is_demo(con: Any) -> bool:
     return formats == {"sample"}
 
 
-class TrendsLoaded(Message):
-    """A worker finished reading the Trends data."""
+class TabLoaded(Message):
+    """A worker read one tab's data for `spec`."""
 
-    def __init__(self, rows: list[tuple[str, date, int]], summary: dict[str, Any]) -> None:
+    def __init__(self, spec: ViewSpec, tab: str, payload: tuple[Any, ...]) -> None:
         super().__init__()
-        self.rows = rows
-        self.summary = summary
+        self.spec = spec
+        self.tab = tab
+        self.payload = payload
+
+
+class OverviewLoaded(Message):
+    """A worker read the header's figures for `spec`."""
+
+    def __init__(self, spec: ViewSpec, overview: dict[str, Any]) -> None:
+        super().__init__()
+        self.spec = spec
+        self.overview = overview
+
+
+class LoadFinished(Message):
+    """A worker finished every tab of `spec`."""
+
+    def __init__(self, spec: ViewSpec) -> None:
+        super().__init__()
+        self.spec = spec
 
 
 class NewData(Message):
@@ -69,22 +107,77 @@ class LoadFailed(Message):
         self.error = error
 
 
+class StatusNote(Message):
+    """Text for the status line from a worker thread."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class ExportDone(Message):
+    """An export finished (result) or failed (error); `exists` asks for confirmation."""
+
+    def __init__(self, result: ExportResult | None, error: str = "", exists: bool = False,
+                 request: Any = None) -> None:
+        super().__init__()
+        self.result = result
+        self.error = error
+        self.exists = exists
+        self.request = request
+
+
+class FilterPanel(Vertical):
+    """The filters and grouping of the view, one row each; Enter on a row edits it."""
+
+    DEFAULT_CSS = """
+    FilterPanel { dock: left; width: 34; border-right: vkey $primary; }
+    FilterPanel OptionList { height: 1fr; border: none; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield OptionList(id="filter-rows")
+
+
+def _panel_rows(spec: ViewSpec, keys: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """(action, title with key, value) rows of the filter panel."""
+    def listed(values: Sequence[str]) -> str:
+        return ", ".join(values) if values else "all"
+
+    since = spec.since.isoformat() if spec.since else "…"
+    until = spec.until.isoformat() if spec.until else "…"
+    return [
+        ("pick_themes", f"Themes [{keys['themes']}]", listed(spec.themes)),
+        ("pick_regions", f"Regions [{keys['regions']}]", listed(spec.regions)),
+        ("pick_countries", f"Countries [{keys['countries']}]", listed(spec.countries)),
+        ("pick_sources", f"Sources [{keys['sources']}]", listed(spec.sources)),
+        ("pick_dates", f"Dates [{keys['dates']}]",
+         "all" if not (spec.since or spec.until) else f"{since} to {until}"),
+        ("search", f"Search [{keys['search']}]", spec.search or "none"),
+        ("cycle_every", f"Every [{keys['granularity']}]", spec.every),
+        ("cycle_metric", f"Metric [{keys['metric']}]", spec.metric),
+        ("smooth(1)", f"Smoothing [{keys['smooth-less']}/{keys['smooth-more']}]",
+         "none" if spec.smooth == 1 else f"mean of {spec.smooth} periods"),
+        ("toggle_by_region", f"By region [{keys['split-regions']}]",
+         "yes" if spec.by_region else "no"),
+        ("clear_filters", f"Clear filters [{keys['clear']}]", ""),
+    ]
+
+
 class DashboardApp(App[None]):
-    """Themes over time, read from a DuckDB store with short read-only connections."""
+    """Themes over time by region, read from a DuckDB store with short read-only connections."""
 
     TITLE = "softpower-tui"
     CSS = """
     #header { height: 1; background: $primary; color: $text; padding: 0 1; }
+    #summary { height: 1; background: $panel; padding: 0 1; }
     #status { height: 1; color: $text-muted; padding: 0 1; }
-    #tabs { height: 1fr; }
-    #plot { height: 1fr; min-height: 8; }
-    #series { height: auto; max-height: 10; }
+    #body { height: 1fr; }
+    #tabs { height: 1fr; width: 1fr; }
+    TabPane { padding: 0; }
     """
-    BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("R", "reload", "Reload"),
-        Binding("question_mark,f1", "help", "Help"),
-    ]
+    BINDINGS = dashboard_bindings()
+    DASHBOARD_ACTIONS = frozenset(b.action.split("(")[0] for b in BINDINGS) - {"quit", "help"}
 
     def __init__(
         self,
@@ -94,6 +187,10 @@ class DashboardApp(App[None]):
         ascii_only: bool = False,
         clock: Callable[[], datetime] = datetime.now,
         cwd: Path | None = None,
+        view: ViewSpec | None = None,
+        keymap: Mapping[str, str] | None = None,
+        config_path: Path | None = None,
+        poll_seconds: float = 3.0,
     ) -> None:
         super().__init__()
         self.db_path = Path(db_path)
@@ -101,115 +198,627 @@ class DashboardApp(App[None]):
         self.ascii_only = ascii_only or bool(os.environ.get("SOFTPOWER_ASCII"))
         self.clock = clock
         self.cwd = cwd or Path.cwd()
+        self.config_path = config_path or config_dir()
+        self.poll_seconds = poll_seconds
+        self.history: list[ViewSpec] = [view or ViewSpec()]
+        self.position = 0
+        self.info: dict[str, Any] = {}
+        self.shown: dict[str, ViewSpec] = {}
+        self.notes: dict[str, str] = {}
+        self.data: dict[str, tuple[Any, ...]] = {}
+        self.view_note = ""
         self.shown_import: int | None = None
+        self.loading: str | None = None
+        self.status_text = "loading…"
+        self.panel_toggled = False
+        self._spin = 0
+        self._live: dict[int, duckdb.DuckDBPyConnection] = {}
+        self._live_lock = threading.Lock()
+        if keymap:
+            self.set_keymap(dict(keymap))
+
+    # -- the view and its history -------------------------------------------------------------
+
+    @property
+    def spec(self) -> ViewSpec:
+        """The current view."""
+        return self.history[self.position]
+
+    @property
+    def views_dir(self) -> Path:
+        return self.config_path / "views"
+
+    def push_spec(self, spec: ViewSpec, note: str = "") -> None:
+        """Make `spec` the current view (undoable) and load what it shows."""
+        if spec == self.spec:
+            if note:
+                self.set_status(note)
+            return
+        del self.history[self.position + 1:]
+        self.history.append(spec)
+        if len(self.history) > HISTORY_LIMIT:
+            del self.history[0]
+        self.position = len(self.history) - 1
+        self._view_changed(note)
+
+    def _replace_spec(self, spec: ViewSpec) -> None:
+        """Change the current view in place (switching tabs is not a change to undo)."""
+        self.history[self.position] = spec
+
+    def _view_changed(self, note: str = "") -> None:
+        tab = tab_of(self.spec.table)
+        tabs = self.query_one("#tabs", TabbedContent)
+        if tabs.active != f"pane-{tab}":
+            tabs.active = f"pane-{tab}"
+        self._show_summary()
+        self.view_note = note
+        if note:
+            self.status_text = note
+        self.load()
+
+    # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        from tui.tabs.articles import ArticlesTab
+        from tui.tabs.cooccurrence import CooccurrenceTab
+        from tui.tabs.regions import RegionsTab
+        from tui.tabs.trends import TrendsTab
+
+        widgets: dict[str, type[Widget]] = {
+            "trends": TrendsTab, "regions": RegionsTab, "articles": ArticlesTab,
+            "cooccurrence": CooccurrenceTab,
+        }
         yield Static(literal(self.db_path.name), id="header")
-        with TabbedContent(id="tabs"):
-            with TabPane("Trends", id="trends"), Vertical():
-                yield PlotextPlot(id="plot")
-                yield DataTable(id="series", cursor_type="row")
-        yield Static(Text("loading…"), id="status")
-        yield Footer()
+        yield Static(literal(""), id="summary")
+        with Horizontal(id="body"):
+            yield FilterPanel(id="filter-panel")
+            with TabbedContent(id="tabs", initial=f"pane-{tab_of(self.spec.table)}"):
+                for name in TABS:
+                    with TabPane(f"{TABS.index(name) + 1} {TAB_TITLES[name]}", id=f"pane-{name}"):
+                        yield widgets[name](id=name)
+        yield Static(literal(self.status_text), id="status")
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#series", DataTable)
-        table.add_columns("theme", "articles", "last period", "change", "peak")
+        self.query_one("#filter-panel").display = self.size.width >= WIDE
+        self._show_summary()
+        self.set_interval(0.1, self._tick)
         self.load()
-        self.set_interval(3.0, self.poll_new_data)
+        if self.poll_seconds > 0:
+            self.set_interval(self.poll_seconds, self.poll_new_data)
 
-    def key_list(self) -> list[tuple[str, str]]:
-        """Every key of the dashboard with its description, for the help screen."""
-        keys = [(b.key.replace("question_mark", "?").replace("f1", "F1"), b.description)
-                for b in self.BINDINGS if isinstance(b, Binding)]
-        return keys + [("Ctrl+P", "Command palette")]
+    def on_resize(self) -> None:
+        if not self.panel_toggled:
+            self.query_one("#filter-panel").display = self.size.width >= WIDE
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The command palette offers every action of the dashboard."""
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Reload", "Read the database again (R)", self.action_reload)
-        yield SystemCommand("Help", "Show every key and action (? or F1)", self.action_help)
+    def tab_widget(self, tab: str) -> Any:
+        """The widget of a tab (trends, regions, articles, cooccurrence)."""
+        return self.query_one(f"#{tab}")
 
-    def action_help(self) -> None:
-        """Show every key and action."""
-        from tui.screens.help import HelpScreen
+    def key_for(self, binding_id: str) -> str:
+        """How the (possibly rebound) key of a binding is shown."""
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.id == binding_id:
+                keys = self._keymap.get(binding_id, binding.key)
+                return key_display(keys.split(",")[0])
+        return "?"
 
-        self.push_screen(HelpScreen(self.key_list()))
+    def _show_summary(self) -> None:
+        spec = self.spec
+        view = [spec.every, spec.metric]
+        if spec.smooth > 1:
+            view.append(f"smoothed over {spec.smooth}")
+        if spec.by_region:
+            view.append("by region")
+        line = f"{spec.summary()} · {' · '.join(view)}"
+        panel_key = self.key_for("filters")
+        text = Text.assemble((f"Filters ({panel_key}): ", "bold"), clean(line))
+        text.no_wrap = True
+        text.overflow = "ellipsis"
+        self.query_one("#summary", Static).update(text)
+        keys = {b.id: self.key_for(b.id) for b in self.BINDINGS
+                if isinstance(b, Binding) and b.id}
+        rows = self.query_one("#filter-rows", OptionList)
+        highlighted = rows.highlighted
+        rows.clear_options()
+        for action, title, value in _panel_rows(spec, keys):
+            prompt = Text.assemble((clean(title), "bold"))
+            if value:
+                prompt.append("\n  " + clean(value))
+            rows.add_option(Option(prompt, id=action))
+        rows.highlighted = min(highlighted or 0, rows.option_count - 1)
 
-    def action_reload(self) -> None:
-        """Read the database again."""
-        self.load()
+    def _show_header(self) -> None:
+        info = self.info
+        if not info:
+            return
+        span = (f"{info['first_day']}..{info['last_day']}" if info.get("first_day")
+                else "no dates")
+        parts = [self.db_path.name, f"{info['total_articles']:,} articles",
+                 f"{info['matching']:,} match", span]
+        if self.demo or info.get("demo"):
+            parts.append("demo data")
+        self.query_one("#header", Static).update(literal(" · ".join(parts)))
 
-    @work(thread=True, exclusive=True, group="trends")
+    def set_status(self, text: str) -> None:
+        """Put a message on the status line (after the spinner while work runs)."""
+        self.status_text = text
+        self._draw_status()
+
+    def _draw_status(self) -> None:
+        prefix = ""
+        if self.loading:
+            frames = SPINNER_ASCII if self.ascii_only else SPINNER
+            prefix = frames[self._spin % len(frames)] + " "
+        self.query_one("#status", Static).update(literal(prefix + self.status_text))
+
+    def _tick(self) -> None:
+        if self.loading:
+            self._spin += 1
+            self._draw_status()
+
+    # -- loading ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _view_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection registered so that a newer request can interrupt its query."""
+        with reading(self.db_path, on_wait=self._lock_wait) as con:
+            key = id(con)
+            with self._live_lock:
+                self._live[key] = con
+            try:
+                yield con
+            finally:
+                with self._live_lock:
+                    self._live.pop(key, None)
+
+    def _interrupt_loads(self) -> None:
+        with self._live_lock:
+            for con in self._live.values():
+                try:
+                    con.interrupt()
+                except duckdb.Error:
+                    pass
+
+    def read(self, query: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        """Run `query` on a short read-only connection of its own (any thread)."""
+        with reading(self.db_path, on_wait=self._lock_wait) as con:
+            return query(con)
+
     def load(self) -> None:
-        """Read monthly counts of the largest themes in a short read-only connection."""
-        from store.catalog import summary
+        """Read the current view: the current tab first, then the header, then the other tabs."""
+        self._interrupt_loads()
+        current = tab_of(self.spec.table)
+        order = [current] + [t for t in TABS if t != current]
+        self.loading = current
+        self._draw_status()
+        self._load_view(self.spec, order)
 
+    @work(thread=True, exclusive=True, group="view", exit_on_error=False)
+    def _load_view(self, spec: ViewSpec, order: list[str]) -> None:
         worker = get_current_worker()
         try:
-            with reading(self.db_path, on_wait=self._lock_wait) as con:
-                info = summary(con)
-                info["demo"] = is_demo(con)
-                info["import_id"] = con.sql("SELECT max(import_id) FROM imports").fetchall()[0][0]
-                rows = monthly_top_themes(con)
-        except StoreError as exc:
-            self.post_message(LoadFailed(str(exc)))
+            with self._view_connection() as con:
+                for index, tab in enumerate(order):
+                    if worker.is_cancelled:
+                        return
+                    payload = self._query_tab(con, spec, tab)
+                    if worker.is_cancelled:
+                        return
+                    self.post_message(TabLoaded(spec, tab, payload))
+                    if index == 0:
+                        overview = aggregate.overview(con, spec)
+                        overview["demo"] = is_demo(con)
+                        overview["import_id"] = con.sql(
+                            "SELECT max(import_id) FROM imports").fetchall()[0][0]
+                        if worker.is_cancelled:
+                            return
+                        self.post_message(OverviewLoaded(spec, overview))
+        except duckdb.InterruptException:
             return
-        if not worker.is_cancelled:
-            self.post_message(TrendsLoaded(rows, info))
+        except (StoreError, duckdb.Error, OSError) as exc:
+            if not worker.is_cancelled:
+                self.post_message(LoadFailed(str(exc)))
+            return
+        self.post_message(LoadFinished(spec))
+
+    def _query_tab(self, con: duckdb.DuckDBPyConnection, spec: ViewSpec,
+                   tab: str) -> tuple[Any, ...]:
+        if tab == "trends":
+            trends_spec = spec.replace(table="trends")
+            return aggregate.trends(con, trends_spec), aggregate.spikes(con, trends_spec)
+        if tab == "regions":
+            return (aggregate.regions(con, spec.replace(table="regions")),)
+        if tab == "articles":
+            return (aggregate.article_keys(con, spec),)
+        return (aggregate.cooccurrence(con, spec.replace(table="cooccurrence")),)
+
+    def fetch_articles(self, aids: Sequence[int]) -> pl.DataFrame:
+        """The Articles tab's rows for these keys, read on a short connection."""
+        return self.read(lambda con: aggregate.articles_page(con, aids))
+
+    def article_detail(self, article_id: str) -> dict[str, Any] | None:
+        """Every field of one article, read on a short connection."""
+        return self.read(lambda con: aggregate.article_detail(con, article_id))
+
+    def on_tab_loaded(self, message: TabLoaded) -> None:
+        if data_key(message.spec) != data_key(self.spec):
+            return
+        tab = message.tab
+        widget = self.tab_widget(tab)
+        spec = self.spec.replace(table="spikes" if self.spec.table == "spikes" and tab == "trends"
+                                 else tab)
+        if tab == "articles":
+            (keys,) = message.payload
+            widget.show(spec, keys, self.fetch_articles, self.article_detail)
+        else:
+            widget.show(spec, *message.payload)
+        self.shown[tab] = data_key(message.spec)
+        self.data[tab] = message.payload
+        self.notes[tab] = f"{TAB_TITLES[tab]}: {self._tab_note(tab, message.payload)}"
+        if tab == tab_of(self.spec.table):
+            note = f"{self.view_note} · " if self.view_note else ""
+            self.set_status(note + self.notes[tab])
+
+    def _tab_note(self, tab: str, payload: tuple[Any, ...]) -> str:
+        first = payload[0]
+        if tab == "trends":
+            series = first.select("theme", *(["region"] if "region" in first.columns else []))
+            n = series.unique().height
+            return f"{n:,} series, {first['period'].n_unique() if first.height else 0:,} periods"
+        if tab == "articles":
+            return f"{len(first):,} articles"
+        return f"{first.height:,} rows"
+
+    def on_overview_loaded(self, message: OverviewLoaded) -> None:
+        if data_key(message.spec) != data_key(self.spec):
+            return
+        self.info = message.overview
+        self.shown_import = message.overview.get("import_id")
+        self._show_header()
+
+    def on_load_finished(self, message: LoadFinished) -> None:
+        if data_key(message.spec) == data_key(self.spec):
+            self.loading = None
+            self._draw_status()
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        self.loading = None
+        self.status_text = message.error
+        self.query_one("#status", Static).update(literal(message.error, style="bold"))
+        for tab in TABS:
+            widget = self.tab_widget(tab)
+            if hasattr(widget, "show_error"):
+                widget.show_error(message.error)
+
+    def on_status_note(self, message: StatusNote) -> None:
+        self.set_status(message.text)
 
     def _lock_wait(self, message: str, waited: float) -> None:
         """Tell the status line that a writer holds the database (called from a worker thread)."""
-        self.call_from_thread(
-            self.query_one("#status", Static).update, literal(f"{message} ({waited:.0f} s)")
-        )
+        self.post_message(StatusNote(f"{message} ({waited:.0f} s)"))
 
-    @work(thread=True, exclusive=True, group="poll")
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def poll_new_data(self) -> None:
         """Compare the newest import id with the one on screen; report new data if they differ."""
         try:
             with reading(self.db_path, timeout=0.5) as con:
                 newest = con.sql("SELECT max(import_id) FROM imports").fetchall()[0][0]
-        except StoreError:
+        except (StoreError, duckdb.Error):
             return
         if self.shown_import is not None and newest != self.shown_import:
             self.post_message(NewData())
 
     def on_new_data(self, _message: NewData) -> None:
-        self.query_one("#status", Static).update(literal("new data — press R to reload"))
+        self.set_status(f"new data — press {self.key_for('reload')} to reload")
 
-    def on_load_failed(self, message: LoadFailed) -> None:
-        self.query_one("#status", Static).update(literal(message.error, style="red"))
+    # -- tabs ---------------------------------------------------------------------------------
 
-    def on_trends_loaded(self, message: TrendsLoaded) -> None:
-        info = message.summary
-        self.shown_import = info.get("import_id")
-        span = f"{info['first_day']}..{info['last_day']}" if info["first_day"] else "no dates"
-        head = f"{self.db_path.name} · {info['articles']:,} articles · {span}"
-        if self.demo or info.get("demo"):
-            head += " · demo data"
-        self.query_one("#header", Static).update(literal(head))
-        series: dict[str, list[tuple[date, int]]] = {}
-        for theme, period, n in message.rows:
-            series.setdefault(theme, []).append((period, n))
-        plot = self.query_one("#plot", PlotextPlot)
-        plt = plot.plt
-        plt.clear_data()
-        plt.date_form("Y-m-d")
-        plt.title("Articles per month, six largest themes")
-        marker = "dot" if self.ascii_only else "braille"
-        for theme, points in series.items():
-            plt.plot([p.isoformat() for p, _ in points], [n for _, n in points],
-                     label=theme, marker=marker)
-        plot.refresh()
-        table = self.query_one("#series", DataTable)
-        table.clear()
-        ordered = sorted(series.items(), key=lambda kv: -sum(n for _, n in kv[1]))
-        for theme, points in ordered:
-            total = sum(n for _, n in points)
-            last = points[-1][1]
-            prev = points[-2][1] if len(points) > 1 else 0
-            peak = max(points, key=lambda p: p[1])[0]
-            table.add_row(literal(theme), f"{total:,}", f"{last:,}", f"{last - prev:+,}",
-                          peak.strftime("%Y-%m"))
-        self.query_one("#status", Static).update(Text(f"ready · {len(series)} series"))
+    def action_show_tab(self, tab: str) -> None:
+        """Switch to a tab."""
+        self.query_one("#tabs", TabbedContent).active = f"pane-{tab}"
+
+    @on(TabbedContent.TabActivated, "#tabs")
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        tab = str(event.pane.id).removeprefix("pane-")
+        if tab_of(self.spec.table) != tab:
+            self._replace_spec(self.spec.replace(table=tab))
+        if self.shown.get(tab) != data_key(self.spec):
+            if self.loading is None:
+                self.load()
+        elif tab in self.notes:
+            self.set_status(self.notes[tab])
+
+    # -- filters and grouping -----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dashboard keys act on the dashboard only, not under a dialog."""
+        if action in self.DASHBOARD_ACTIONS and len(self.screen_stack) > 1:
+            return False
+        return True
+
+    def action_toggle_filters(self) -> None:
+        """Show or hide the filter panel."""
+        panel = self.query_one("#filter-panel")
+        panel.display = not panel.display
+        self.panel_toggled = True
+        if panel.display:
+            self.query_one("#filter-rows", OptionList).focus()
+        else:
+            self.tab_widget(tab_of(self.spec.table)).focus()
+
+    @on(OptionList.OptionSelected, "#filter-rows")
+    async def _panel_row(self, event: OptionList.OptionSelected) -> None:
+        await self.run_action(str(event.option.id))
+
+    def _facet_loader(self, facet: str) -> Callable[[], pl.DataFrame]:
+        spec = self.spec
+        return lambda: self.read(lambda con: aggregate.facet_counts(con, spec, facet))
+
+    def _pick(self, facet: str) -> None:
+        from tui.screens.filters import FacetScreen, ThemeScreen
+
+        selected = getattr(self.spec, facet)
+        screen_class = ThemeScreen if facet == "themes" else FacetScreen
+        title = f"{FACET_TITLES[facet]} — articles under the other filters"
+        screen = screen_class(title, selected, self._facet_loader(facet))
+
+        def chosen(values: tuple[str, ...] | None) -> None:
+            if values is not None:
+                self._apply(**{facet: values})
+
+        self.push_screen(screen, chosen)
+
+    def action_pick_themes(self) -> None:
+        """Filter by themes."""
+        self._pick("themes")
+
+    def action_pick_regions(self) -> None:
+        """Filter by regions."""
+        self._pick("regions")
+
+    def action_pick_countries(self) -> None:
+        """Filter by countries."""
+        self._pick("countries")
+
+    def action_pick_sources(self) -> None:
+        """Filter by sources."""
+        self._pick("sources")
+
+    def _apply(self, **changes: Any) -> None:
+        try:
+            spec = self.spec.replace(**changes)
+        except ViewSpecError as exc:
+            self.set_status(str(exc))
+            return
+        self.push_spec(spec)
+
+    def action_pick_dates(self) -> None:
+        """Choose the date range."""
+        from tui.screens.filters import DateRangeScreen
+
+        last = self.info.get("last_day")
+        if isinstance(last, datetime):
+            last = last.date()
+
+        def chosen(bounds: tuple[date | None, date | None] | None) -> None:
+            if bounds is not None:
+                self._apply(since=bounds[0], until=bounds[1])
+
+        self.push_screen(DateRangeScreen(self.spec.since, self.spec.until, last), chosen)
+
+    def action_search(self) -> None:
+        """Search titles and summaries."""
+        from tui.screens.filters import SearchScreen
+
+        def chosen(text: str | None) -> None:
+            if text is not None:
+                self._apply(search=text or None)
+
+        self.push_screen(SearchScreen(self.spec.search), chosen)
+
+    def action_cycle_every(self) -> None:
+        """Next granularity: day → week → month → quarter → year → day."""
+        self._apply(every=EVERY[(EVERY.index(self.spec.every) + 1) % len(EVERY)])
+
+    def metrics(self) -> tuple[str, ...]:
+        """The metrics this database offers (tone only when some article has a tone)."""
+        return ("count", "share", "tone") if self.info.get("has_tone") else ("count", "share")
+
+    def action_cycle_metric(self) -> None:
+        """Next metric: count → share (→ tone where the data has tone)."""
+        metrics = self.metrics()
+        current = self.spec.metric
+        index = metrics.index(current) if current in metrics else -1
+        self._apply(metric=metrics[(index + 1) % len(metrics)])
+
+    def action_smooth(self, step: int) -> None:
+        """Smooth over one period more (step 1) or less (step -1)."""
+        smooth = max(1, min(MAX_SMOOTH, self.spec.smooth + step))
+        if smooth == self.spec.smooth:
+            self.set_status("no smoothing" if smooth == 1 else f"smoothing is at most {smooth}")
+            return
+        self._apply(smooth=smooth)
+
+    def action_toggle_by_region(self) -> None:
+        """Split every series by region, or join them again."""
+        self._apply(by_region=not self.spec.by_region)
+
+    def action_clear_filters(self) -> None:
+        """Clear every filter (grouping and metric stay)."""
+        self.push_spec(self.spec.cleared(), "filters cleared")
+
+    def action_undo(self) -> None:
+        """Go back to the view before the last change."""
+        if self.position == 0:
+            self.set_status("nothing to undo")
+            return
+        self.position -= 1
+        self._view_changed("undone")
+
+    def action_redo(self) -> None:
+        """Redo the change undone last."""
+        if self.position >= len(self.history) - 1:
+            self.set_status("nothing to redo")
+            return
+        self.position += 1
+        self._view_changed("redone")
+
+    def action_reload(self) -> None:
+        """Read the database again."""
+        self.shown.clear()
+        self.view_note = "reloaded"
+        self.status_text = "reloading"
+        self.load()
+
+    def on_drill_down(self, message: DrillDown) -> None:
+        self.push_spec(message.spec.replace(table="articles"),
+                       f"{message.title} — {self.key_for('undo')} returns")
+
+    def on_apply_view(self, message: ApplyView) -> None:
+        self.push_spec(message.spec, message.reason)
+
+    # -- export -------------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        """Export the current tab's table in full (the same file as `softpower-tui export`)."""
+        from tui.screens.export import ExportRequest, ExportScreen
+
+        spec = self.spec
+        name = default_filename(spec.table, self.clock())
+        hint = spec.summary()
+
+        def chosen(request: ExportRequest | None) -> None:
+            if request is None:
+                self.set_status("export cancelled")
+            elif request.path.exists():
+                self._confirm_overwrite(spec, request)
+            else:
+                self._export(spec, request, False)
+
+        self.push_screen(ExportScreen(spec.table, hint, self.cwd, name), chosen)
+
+    def _confirm_overwrite(self, spec: ViewSpec, request: Any) -> None:
+        from tui.screens.dialog import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._export(spec, request, True)
+            else:
+                self.set_status(f"not written: {request.path} exists")
+
+        self.push_screen(ConfirmScreen(f"{request.path} exists. Overwrite it?"), answered)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _export(self, spec: ViewSpec, request: Any, force: bool) -> None:
+        self.post_message(StatusNote(f"writing {request.path}…"))
+        try:
+            with reading(self.db_path, on_wait=self._lock_wait) as con:
+                result = export_view(con, spec, request.path, fmt=request.fmt, force=force)
+        except ExportExistsError:
+            self.post_message(ExportDone(None, exists=True, request=request))
+            return
+        except (ExportError, StoreError, duckdb.Error, OSError) as exc:
+            self.post_message(ExportDone(None, error=str(exc)))
+            return
+        self.post_message(ExportDone(result))
+
+    def on_export_done(self, message: ExportDone) -> None:
+        if message.exists:
+            self._confirm_overwrite(self.spec, message.request)
+        elif message.result is not None:
+            text = f"wrote {message.result.rows:,} rows to {message.result.path}"
+            self.set_status(text)
+            self.notify(text, title="Export")
+        else:
+            self.set_status(f"export failed: {message.error}")
+            self.notify(message.error, title="Export failed", severity="error")
+
+    # -- saved views --------------------------------------------------------------------------
+
+    def action_save_view(self) -> None:
+        """Save the current view as views/NAME.toml in the config directory."""
+        from tui.screens.dialog import ConfirmScreen
+        from tui.screens.views import SaveViewScreen
+
+        spec = self.spec
+
+        def save(path: Path) -> None:
+            try:
+                spec.save(path)
+            except OSError as exc:
+                self.set_status(f"cannot save {path}: {exc.strerror}")
+                return
+            self.set_status(f"saved view to {path}")
+
+        def named(name: str | None) -> None:
+            if name is None:
+                return
+            path = self.views_dir / f"{name}.toml"
+            if path.exists():
+                self.push_screen(ConfirmScreen(f"A view named {name!r} exists. Replace it?"),
+                                 lambda yes: save(path) if yes else self.set_status("not saved"))
+            else:
+                save(path)
+
+        self.push_screen(SaveViewScreen(self.views_dir, spec.summary()), named)
+
+    def action_open_view(self) -> None:
+        """Open a saved view."""
+        from tui.screens.views import OpenViewScreen
+
+        def chosen(name: str | None) -> None:
+            if name is None:
+                return
+            self.open_view_file(self.views_dir / f"{name}.toml")
+
+        self.push_screen(OpenViewScreen(self.views_dir), chosen)
+
+    def open_view_file(self, path: Path) -> None:
+        """Make the view saved in `path` current; problems go to the status line."""
+        try:
+            spec = ViewSpec.load(path)
+            if self.info.get("themes_known"):
+                spec.check_themes(self.info["themes_known"])
+        except ViewSpecError as exc:
+            self.set_status(str(exc))
+            return
+        self.push_spec(spec, f"opened view {path.stem}")
+
+    # -- help and palette ---------------------------------------------------------------------
+
+    def key_list(self) -> list[tuple[str, str, str]]:
+        """(keys, what it does, binding id) of every dashboard key, for the help screen."""
+        rows = []
+        for binding in self.BINDINGS:
+            if not isinstance(binding, Binding):
+                continue
+            keys = self._keymap.get(binding.id or "", binding.key)
+            shown = ", ".join(key_display(k) for k in keys.split(","))
+            rows.append((shown, binding.tooltip or binding.description, binding.id or ""))
+        rows += [
+            ("Ctrl+P", "Command palette: every action by name", ""),
+            ("Tab, Shift+Tab", "Move between the filter panel, tabs and tables", ""),
+            ("Arrows, PgUp, PgDn", "Move in tables, lists and trees", ""),
+            ("Enter", "Open the articles behind a row or cell; apply a dialog", ""),
+            ("Space", "Toggle a value in a filter dialog", ""),
+            ("Escape", "Close a dialog or screen without changes", ""),
+        ]
+        return rows
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette offers every action of the dashboard."""
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.id != "quit":
+                yield SystemCommand(
+                    binding.tooltip or binding.description,
+                    f"key: {self.key_for(binding.id or '')}",
+                    partial(self.run_action, binding.action),
+                )
+
+    def action_help(self) -> None:
+        """Show every key and action."""
+        from tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.key_list(), str(self.config_path / "keymap.toml")))

@@ -54,6 +54,8 @@ _BINDINGS: tuple[tuple[str, str, str, str | None, str], ...] = (
 
 BINDING_IDS: tuple[str, ...] = tuple(b[0] for b in _BINDINGS)
 
+_NAMED = {"plus": "+", "minus": "-", "slash": "/", "question_mark": "?", "equals_sign": "=",
+          "full_stop": ".", "comma": ",", "asterisk": "*", "underscore": "_"}
 _KEY = re.compile(r"^[A-Za-z0-9_+\-]+$|^.$")
 
 
@@ -67,6 +69,21 @@ def dashboard_bindings() -> list[Binding]:
         Binding(keys, action, short or long, show=short is not None, tooltip=long, id=binding_id)
         for binding_id, keys, action, short, long in _BINDINGS
     ]
+
+
+def key_display(key: str) -> str:
+    """A key as people write it: '?', '+', 'F1', 'Ctrl+T', 'Escape'."""
+    from textual.keys import key_to_character
+
+    *modifiers, name = key.strip().split("+") if key.strip() != "+" else ["+"]
+    character = _NAMED.get(name) or (key_to_character(name) if len(name) > 1 else name)
+    if character and len(character) == 1 and character.isprintable() and character != " ":
+        shown = character.upper() if modifiers else character
+    elif name.startswith("f") and name[1:].isdigit():
+        shown = name.upper()
+    else:
+        shown = name.replace("_", " ").title().replace("Pageup", "PgUp").replace("Pagedown", "PgDn")
+    return "+".join([*(m.title() for m in modifiers), shown])
 
 
 def keymap_path(env: Mapping[str, str] | None = None) -> Path:

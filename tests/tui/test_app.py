@@ -1,127 +1,352 @@
-"""The dashboard opens on a database, shows the Trends plot and table, reloads and quits with q."""
+"""The dashboard shell: header, tabs, filter keys, undo/redo, drill-down, help and palette.
+
+Numbers on screen are checked against `store.aggregate` run on the same view.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
-from textual.widgets import DataTable, Static
-from textual_plotext import PlotextPlot
+from dashboard_helpers import settle, small_db
+from polars.testing import assert_frame_equal
+from textual.widgets import Static, TabbedContent
 
 from importers.demo import build_sample_database
+from store import aggregate
 from store.db import reading
-from tui.app import DashboardApp, monthly_top_themes
+from store.viewspec import EVERY, ViewSpec
+from tui.app import TABS, DashboardApp
+from tui.messages import ApplyView, DrillDown
+
+SIZES = [(80, 24), (120, 36)]
 
 
-@pytest.fixture(scope="module")
-def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("db") / "small.duckdb"
-    build_sample_database(path, 2000, 3)
-    return path
+@pytest.fixture(scope="session")
+def db() -> Path:
+    return small_db()
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
-async def test_opens_shows_plot_and_table_and_quits(small_db: Path, size: tuple[int, int]) -> None:
-    app = DashboardApp(db_path=small_db)
+def make_app(db: Path, tmp_path: Path, **kwargs: object) -> DashboardApp:
+    return DashboardApp(db_path=db, poll_seconds=0, cwd=tmp_path, config_path=tmp_path / "cfg",
+                        **kwargs)  # type: ignore[arg-type]
+
+
+def text(app: DashboardApp, selector: str) -> str:
+    return str(app.query_one(selector, Static).render())
+
+
+def same(shown: pl.DataFrame, expected: pl.DataFrame) -> bool:
+    """Equal frames (floats within rounding: DuckDB may sum in any order)."""
+    assert_frame_equal(shown, expected, check_exact=False)
+    return True
+
+
+def expected_trends(db: Path, spec: ViewSpec) -> pl.DataFrame:
+    with reading(db) as con:
+        return aggregate.trends(con, spec.replace(table="trends"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_opens_with_header_tabs_and_quits(db: Path, tmp_path: Path,
+                                                size: tuple[int, int]) -> None:
+    app = make_app(db, tmp_path)
     async with app.run_test(size=size) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.query_one("#plot", PlotextPlot)
-        table = app.query_one("#series", DataTable)
-        with reading(small_db) as con:
-            rows = monthly_top_themes(con)
-        themes = {t for t, _, _ in rows}
-        assert len(themes) == 6
-        assert table.row_count == 6
-        shown = {str(table.get_row_at(i)[0]) for i in range(table.row_count)}
-        assert shown == themes
-        totals = {t: 0 for t in themes}
-        for t, _, n in rows:
-            totals[t] += n
-        first = table.get_row_at(0)
-        assert first[1] == f"{totals[str(first[0])]:,}"
-        assert "small.duckdb" in str(app.query_one("#header", Static).render())
-        await pilot.press("R")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert table.row_count == 6
+        await settle(pilot)
+        with reading(db) as con:
+            overview = aggregate.overview(con, ViewSpec())
+        header = text(app, "#header")
+        assert header.startswith("small.duckdb")
+        assert f"{overview['total_articles']:,} articles" in header
+        assert f"{overview['matching']:,} match" in header
+        assert f"{overview['first_day']}..{overview['last_day']}" in header
+        assert "demo data" in header
+        assert "no filters" in text(app, "#summary")
+        assert text(app, "#status").startswith("Trends:")
+        assert set(app.shown) == set(TABS)
+        assert same(app.data["trends"][0], expected_trends(db, ViewSpec()))
         await pilot.press("q")
     assert app.return_code == 0
 
 
-async def test_missing_database_reported_on_status_line(tmp_path: Path) -> None:
-    app = DashboardApp(db_path=tmp_path / "absent.duckdb")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        status = str(app.query_one("#status", Static).render())
-        assert status and status != "loading…"
+@pytest.mark.parametrize("size", SIZES)
+async def test_grouping_keys_change_the_view_and_the_numbers(
+    db: Path, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    app = make_app(db, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        steps = [
+            ("g", {"every": EVERY[(EVERY.index("month") + 1) % len(EVERY)]}),
+            ("g", {"every": "year"}),
+            ("g", {"every": "day"}),
+            ("g", {"every": "week"}),
+            ("m", {"metric": "share"}),
+            ("m", {"metric": "tone"}),
+            ("m", {"metric": "count"}),
+            ("plus", {"smooth": 2}),
+            ("plus", {"smooth": 3}),
+            ("minus", {"smooth": 2}),
+            ("b", {"by_region": True}),
+        ]
+        for key, change in steps:
+            before = app.spec
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.spec == before.replace(**change), key
+            assert same(app.data["trends"][0], expected_trends(db, app.spec)), key
+            assert app.shown["trends"] == app.spec.replace(table="trends")
+        assert "region" in app.data["trends"][0].columns
+        assert "week · count · smoothed over 2 · by region" in text(app, "#summary")
         await pilot.press("q")
 
 
-async def test_header_says_demo_data_on_the_demo_database(small_db: Path) -> None:
-    app = DashboardApp(db_path=small_db)
+async def test_smoothing_stops_at_one(db: Path, tmp_path: Path) -> None:
+    app = make_app(db, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(pilot)
+        await pilot.press("minus")
+        await settle(pilot)
+        assert app.spec.smooth == 1 and app.position == 0
+        assert "no smoothing" in text(app, "#status")
+
+
+async def test_undo_redo_and_clear(db: Path, tmp_path: Path) -> None:
+    view = ViewSpec(themes=("united-front",), regions=("Africa",))
+    app = make_app(db, tmp_path, view=view)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "themes: united-front; regions: Africa" in text(app, "#summary")
+        await pilot.press("g", "b")
+        await settle(pilot)
+        assert app.spec == view.replace(every="quarter", by_region=True)
+        await pilot.press("x")
+        await settle(pilot)
+        assert app.spec == ViewSpec(every="quarter", by_region=True)
+        assert not app.spec.has_filters
+        with reading(db) as con:
+            everything = aggregate.count_matching(con, ViewSpec())
+            africa = aggregate.count_matching(con, view)
+        assert f"{everything:,} match" in text(app, "#header")
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.spec == view.replace(every="quarter", by_region=True)
+        assert f"{africa:,} match" in text(app, "#header")
+        assert same(app.data["trends"][0], expected_trends(db, app.spec))
+        await pilot.press("u", "u")
+        await settle(pilot)
+        assert app.spec == view
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.spec == view and "nothing to undo" in text(app, "#status")
+        await pilot.press("U", "U")
+        await settle(pilot)
+        assert app.spec == view.replace(every="quarter", by_region=True)
+        await pilot.press("U")
+        await settle(pilot)
+        assert app.spec == ViewSpec(every="quarter", by_region=True)
+        await pilot.press("U")
+        await settle(pilot)
+        assert "nothing to redo" in text(app, "#status")
+        # a new change after an undo drops the redo branch
+        await pilot.press("u", "m")
+        await settle(pilot)
+        await pilot.press("U")
+        await settle(pilot)
+        assert app.spec.metric == "share" and app.spec.has_filters
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_number_keys_switch_tabs(db: Path, tmp_path: Path, size: tuple[int, int]) -> None:
+    app = make_app(db, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        tabs = app.query_one("#tabs", TabbedContent)
+        for key, tab in zip("2341", ("regions", "articles", "cooccurrence", "trends"), strict=True):
+            await pilot.press(key)
+            await settle(pilot)
+            assert tabs.active == f"pane-{tab}"
+            assert app.spec.table == tab
+            assert text(app, "#status").startswith(
+                {"regions": "Regions", "articles": "Articles", "cooccurrence": "Co-occurrence",
+                 "trends": "Trends"}[tab])
+        assert app.position == 0  # switching tabs is not a change to undo
+        with reading(db) as con:
+            keys = aggregate.article_keys(con, ViewSpec())
+            regions = aggregate.regions(con, ViewSpec(table="regions"))
+            cooc = aggregate.cooccurrence(con, ViewSpec(table="cooccurrence"))
+        assert app.data["articles"][0].equals(keys)
+        assert same(app.data["regions"][0], regions)
+        assert same(app.data["cooccurrence"][0], cooc)
+
+
+async def test_a_filter_change_reloads_the_current_tab_first(db: Path, tmp_path: Path) -> None:
+    app = make_app(db, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        order: list[str] = []
+        original = app._query_tab
+
+        def record(con, spec, tab):  # type: ignore[no-untyped-def]
+            order.append(tab)
+            return original(con, spec, tab)
+
+        app._query_tab = record  # type: ignore[method-assign]
+        await pilot.press("g")
+        await settle(pilot)
+        assert order[0] == "regions" and set(order) == set(TABS)
+
+
+async def test_drill_down_opens_the_articles_and_undo_returns(db: Path, tmp_path: Path) -> None:
+    app = make_app(db, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        target = ViewSpec(themes=("united-front",), since="2018-01-01", until="2018-03-31",
+                          table="articles")
+        app.tab_widget("trends").post_message(DrillDown(target, "united-front, 2018 Q1"))
+        await settle(pilot)
+        assert app.spec == target
+        assert app.query_one("#tabs", TabbedContent).active == "pane-articles"
+        with reading(db) as con:
+            keys = aggregate.article_keys(con, target)
+        assert app.data["articles"][0].equals(keys)
+        assert "united-front, 2018 Q1" in text(app, "#status")
+        assert f"{len(keys):,} articles" in text(app, "#status")
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.spec == ViewSpec()
+        assert app.query_one("#tabs", TabbedContent).active == "pane-trends"
+
+
+async def test_apply_view_is_pushed_like_a_filter_change(db: Path, tmp_path: Path) -> None:
+    app = make_app(db, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        pair = ViewSpec(themes=("united-front", "state-media"), table="cooccurrence")
+        app.tab_widget("cooccurrence").post_message(ApplyView(pair, "pair"))
+        await settle(pilot)
+        assert app.spec == pair and app.position == 1
+        with reading(db) as con:
+            assert same(app.data["cooccurrence"][0], aggregate.cooccurrence(con, pair))
+
+
+async def test_filter_panel_toggles_and_its_rows_edit_the_view(db: Path, tmp_path: Path) -> None:
+    app = make_app(db, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        panel = app.query_one("#filter-panel")
+        assert not panel.display  # collapsed to the summary line at 80x24
+        await pilot.press("f")
         await pilot.pause()
-        assert "demo data" in str(app.query_one("#header", Static).render())
+        assert panel.display
+        # the row "Every" cycles the granularity
+        await pilot.press(*["down"] * 6, "enter")
+        await settle(pilot)
+        assert app.spec.every == "quarter"
+        await pilot.press("f")
+        await pilot.pause()
+        assert not panel.display
+    app = make_app(db, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert app.query_one("#filter-panel").display  # open by default on a wide terminal
+
+
+async def test_help_lists_every_key_with_its_id(db: Path, tmp_path: Path) -> None:
+    from textual.widgets import DataTable
+
+    from tui.screens.help import HelpScreen
+
+    app = make_app(db, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#help-table", DataTable)
+        rows = [tuple(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+        ids = {r[2] for r in rows}
+        for binding in app.BINDINGS:
+            assert binding.id in ids  # type: ignore[union-attr]
+        by_id = {r[2]: r for r in rows}
+        assert by_id["undo"][0] == "u" and by_id["help"][0] == "?, F1"
+        assert by_id["granularity"][1].startswith("Granularity")
+        assert any(r[0] == "Ctrl+P" for r in rows)
+        assert "keymap.toml" in str(app.screen.query_one("#help-keymap", Static).render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_palette_offers_every_action(db: Path, tmp_path: Path) -> None:
+    app = make_app(db, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        for binding in app.BINDINGS:
+            if binding.id != "quit":  # type: ignore[union-attr]
+                assert binding.tooltip in titles  # type: ignore[union-attr]
+        assert "Quit" in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"granularity")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.spec.every == "quarter"
+
+
+async def test_no_key_depends_only_on_tmux_or_flow_control_keys(db: Path,
+                                                                tmp_path: Path) -> None:
+    app = make_app(db, tmp_path)
+    for binding in app.BINDINGS:
+        keys = {k.strip() for k in binding.key.split(",")}  # type: ignore[union-attr]
+        assert keys - {"ctrl+b", "ctrl+s", "ctrl+q"}
+
+
+async def test_missing_database_reported_on_status_line(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "absent.duckdb", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "absent.duckdb" in text(app, "#status")
         await pilot.press("q")
 
 
 async def test_new_import_is_reported_and_r_reloads(tmp_path: Path) -> None:
     path = tmp_path / "grow.duckdb"
     build_sample_database(path, 500, 1)
-    app = DashboardApp(db_path=path)
+    app = make_app(path, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
+        before = text(app, "#header")
         build_sample_database(path, 800, 2)
+        with reading(path) as con:
+            total = aggregate.overview(con, ViewSpec())["total_articles"]
         app.poll_new_data()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert "new data" in str(app.query_one("#status", Static).render())
+        await settle(pilot)
+        assert "new data — press R to reload" in text(app, "#status")
         await pilot.press("R")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert "ready" in str(app.query_one("#status", Static).render())
+        await settle(pilot)
+        assert f"{total:,} articles" in text(app, "#header") != before
+        assert text(app, "#status").startswith("reloaded · Trends")
         await pilot.press("q")
 
 
-async def test_help_lists_every_key(small_db: Path) -> None:
-    from textual.widgets import DataTable as Table
-
-    from tui.screens.help import HelpScreen
-
-    app = DashboardApp(db_path=small_db)
+async def test_ascii_mode_spinner_and_attribute(db: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOFTPOWER_ASCII", "1")
+    app = make_app(db, tmp_path)
+    assert app.ascii_only
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.press("question_mark")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
-        table = app.screen.query_one("#help-table", Table)
-        listed = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
-        assert {"Quit", "Reload", "Help", "Command palette"} <= listed
-        await pilot.press("escape")
-        await pilot.pause()
-        assert not isinstance(app.screen, HelpScreen)
-        await pilot.press("q")
-
-
-async def test_palette_offers_reload_and_help(small_db: Path) -> None:
-    app = DashboardApp(db_path=small_db)
-    async with app.run_test(size=(80, 24)) as pilot:
-        titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Reload", "Help", "Quit"} <= titles
-        await pilot.press("q")
-
-
-@pytest.mark.parametrize("ascii_only", [False, True])
-async def test_ascii_mode_draws_no_braille(small_db: Path, ascii_only: bool) -> None:
-    app = DashboardApp(db_path=small_db, ascii_only=ascii_only)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        svg = app.export_screenshot()
-        braille = any("\u2800" <= ch <= "\u28ff" for ch in svg)
-        assert braille is not ascii_only
-        await pilot.press("q")
+        app.loading = "trends"
+        app._draw_status()
+        assert text(app, "#status")[0] in "|/-\\"
+        await settle(pilot)

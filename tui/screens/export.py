@@ -1,4 +1,7 @@
-"""The export dialog: a file name proposed in the starting directory and a format; Enter writes."""
+"""The export dialog: a file name proposed in the starting directory and a format; Enter writes.
+
+A typed name ending in .csv, .parquet or .json is written in that format.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +42,14 @@ class FormatChoice(RadioSet):
 
     BINDINGS = [Binding("enter", "screen.write", "Write", show=False)]
 
+    def action_next_button(self) -> None:
+        super().action_next_button()
+        self.action_toggle_button()
+
+    def action_previous_button(self) -> None:
+        super().action_previous_button()
+        self.action_toggle_button()
+
 
 class ExportScreen(ModalScreen[ExportRequest | None]):
     """Propose `softpower-<table>-<time>.csv` in `directory`; Enter writes, Escape cancels."""
@@ -65,7 +76,7 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
                 for fmt in FORMATS:
                     yield RadioButton(fmt, value=fmt == "csv", id=f"fmt-{fmt}")
             yield Static("", id="export-error", classes="dialog-error")
-            yield Static(literal("Enter writes · Tab then arrows choose the format · "
+            yield Static(literal("Enter writes · Tab, then arrows choose the format · "
                                  "Escape cancels"), classes="dialog-hint")
 
     def on_mount(self) -> None:
@@ -100,7 +111,8 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
             self.query_one("#export-error", Static).update(
                 literal(f"no directory {path.parent}"))
             return
-        self.dismiss(ExportRequest(path.resolve(), self.fmt))
+        ext = path.suffix.lower().lstrip(".")
+        self.dismiss(ExportRequest(path.resolve(), ext if ext in FORMATS else self.fmt))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -153,7 +153,10 @@ class FacetScreen(_PickerBase):
         choices.add_options(options)
 
     def action_focus_choices(self) -> None:
-        self.query_one("#choices", FacetList).focus()
+        choices = self.query_one("#choices", FacetList)
+        choices.focus()
+        if choices.highlighted is None and choices.option_count:
+            choices.highlighted = 0
 
     @on(SelectionList.SelectionToggled, "#choices")
     def _toggled(self, event: SelectionList.SelectionToggled[str]) -> None:

@@ -1,4 +1,4 @@
-"""The help screen: every key of the dashboard and what it does."""
+"""The help screen: every key of the dashboard, what it does, and its id for the keymap file."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from tui.textsafe import literal
 
 
 class HelpScreen(ModalScreen[None]):
-    """Lists the app's bindings; Escape, q or ? closes it."""
+    """Lists the app's bindings (generated from them); Escape, q or ? closes it."""
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    #help-box { width: auto; max-width: 90%; height: auto; max-height: 80%;
+    #help-box { width: auto; max-width: 96%; height: auto; max-height: 96%;
                 border: round $accent; background: $surface; }
-    #help-table { width: auto; height: auto; }
+    #help-table { width: auto; height: auto; max-height: 1fr; }
+    #help-title, #help-keymap { color: $text-muted; padding: 0 1; }
     """
     BINDINGS = [
         Binding("escape", "dismiss", "Close"),
@@ -26,17 +27,22 @@ class HelpScreen(ModalScreen[None]):
         Binding("question_mark", "dismiss", "Close"),
     ]
 
-    def __init__(self, keys: list[tuple[str, str]]) -> None:
+    def __init__(self, keys: list[tuple[str, str, str]], keymap_file: str = "") -> None:
         super().__init__()
         self.keys = keys
+        self.keymap_file = keymap_file
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
-            yield Static(literal("Keys — Escape closes"), id="help-title")
-            yield DataTable(id="help-table", cursor_type="none", show_cursor=False)
+            yield Static(literal("Keys — Escape closes · arrows scroll"), id="help-title")
+            yield DataTable(id="help-table", cursor_type="row", zebra_stripes=False)
+            if self.keymap_file:
+                yield Static(literal(f"Rebind: {self.keymap_file}, lines id = \"key\""),
+                             id="help-keymap")
 
     def on_mount(self) -> None:
         table = self.query_one("#help-table", DataTable)
-        table.add_columns("key", "action")
-        for key, description in self.keys:
-            table.add_row(literal(key), literal(description))
+        table.add_columns("key", "action", "id")
+        for key, description, binding_id in self.keys:
+            table.add_row(literal(key), literal(description), literal(binding_id))
+        table.focus()
