@@ -45,5 +45,8 @@ def launch(db: Path | None, view_file: Path | None = None, ascii_only: bool = Fa
             raise LaunchError(f"{view_file}: {exc}") from None
         except StoreError as exc:
             raise LaunchError(str(exc)) from None
-    DashboardApp(db_path=path, demo=demo, ascii_only=ascii_only, view=view,
-                 keymap=keymap).run()
+    from tui.interrupt import hangup_ends_cleanly
+
+    with hangup_ends_cleanly():  # SIGHUP/SIGTERM restore the terminal as Ctrl+C does
+        DashboardApp(db_path=path, demo=demo, ascii_only=ascii_only, view=view,
+                     keymap=keymap).run()
