@@ -131,18 +131,35 @@ class TrendPlot(PlotextPlot):
         return Text.from_ansi(plt.build(), no_wrap=True)
 
 
-def legend(series: Sequence[Series], *, plain: bool, ascii_only: bool) -> Text:
-    """The key to the plot: each series' marker in its colour, then its name (literal)."""
-    out = Text(no_wrap=False, end="")
+def legend(series: Sequence[Series], *, plain: bool, ascii_only: bool,
+           width: int = 0, label_width: int = LABEL_WIDTH) -> Text:
+    """The key to the plot: each series' marker in its colour, then its name (literal).
+
+    Items are never split across lines: with `width`, an item that would not fit starts a new one.
+    """
+    items: list[Text] = []
     for index, item in enumerate(series):
         mark = ASCII_MARKERS[index % len(ASCII_MARKERS)] if plain else "━"
         r, g, b = PALETTE[index % len(PALETTE)]
-        if index:
-            out.append("  ")
-        out.append(mark, style=f"bold rgb({r},{g},{b})")
-        out.append(" " + clean(item.name)[:LABEL_WIDTH])
+        entry = Text(mark, style=f"bold rgb({r},{g},{b})", end="")
+        name = clean(item.name)
+        if len(name) > label_width:
+            name = name[: label_width - 1] + "…"
+        entry.append(" " + name)
+        items.append(entry)
     if any(item.spikes for item in series):
-        out.append("  ")
-        out.append(SPIKE_ASCII if ascii_only else SPIKE_GLYPH, style="bold")
-        out.append(" spike")
+        entry = Text(SPIKE_ASCII if ascii_only else SPIKE_GLYPH, style="bold", end="")
+        entry.append(" spike")
+        items.append(entry)
+    out = Text(no_wrap=True, end="")
+    used = 0
+    for entry in items:
+        if used and width and used + 2 + entry.cell_len > width:
+            out.append("\n")
+            used = 0
+        elif used:
+            out.append("  ")
+            used += 2
+        out.append_text(entry)
+        used += entry.cell_len
     return out

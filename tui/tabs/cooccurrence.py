@@ -69,9 +69,8 @@ class CooccurrenceTab(TabBase):
 
     def _fill(self) -> None:
         self.query_one("#cooc-note", Static).update(literal(
-            f"{len(self.pairs):,} pairs of {len(self.themes)} themes · Jaccard = shared / "
-            "(articles of a + of b − shared) · Enter: view the pair · v: "
-            + ("pairs" if self.matrix else "matrix")))
+            f"{len(self.pairs):,} pairs of {len(self.themes)} themes · Enter: view the pair · "
+            f"v: {'pairs' if self.matrix else 'matrix'} · Jaccard = shared / (a + b − shared)"))
         table = self.query_one("#cooc-table", DataTable)
         table.clear(columns=True)
         if self.matrix:

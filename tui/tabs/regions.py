@@ -99,19 +99,31 @@ class RegionsTab(TabBase):
             return
         values = [self.values.get((theme, r), 0.0) for r in self.regions]
         top = max(values, default=0.0)
-        name_width = max((len(r) for r in self.regions), default=0)
-        width = max(self.size.width - name_width - 14, 10)
         label = "share of coverage" if self.metric == "share" else "articles"
         out = Text(no_wrap=True, end="")
-        out.append(f"{clean(theme)} — {label} by region\n", style="bold")
-        for reg, value in zip(self.regions, values, strict=True):
-            number = fmt_share(value) if self.metric == "share" else fmt_count(int(value))
-            style = "reverse" if reg == region else ""
-            out.append(clean(reg).ljust(name_width), style=style)
-            out.append(" " + number.rjust(9) + " ")
-            out.append(bar(value, top, width, ascii_only=self.ascii_only), style="bold")
+        out.append(f"{clean(theme)} — {label} by region", style="bold")
+        # two columns of short names when the tab has no room for a line per region
+        columns = 2 if self.size.height < len(self.themes) + len(self.regions) + 5 else 1
+        names = [clean(SHORT_REGION.get(r, r) if columns == 2 else r) for r in self.regions]
+        name_width = max((len(n) for n in names), default=0)
+        cell = max((self.size.width or 80) // columns - 2, 30)
+        width = max(cell - name_width - 12, 6)
+        per_column = -(-len(self.regions) // columns)
+        for line in range(per_column):
             out.append("\n")
-        out.rstrip()
+            for col in range(columns):
+                index = col * per_column + line
+                if index >= len(self.regions):
+                    break
+                value = values[index]
+                number = fmt_share(value) if self.metric == "share" else fmt_count(int(value))
+                drawn = bar(value, top, width, ascii_only=self.ascii_only)
+                if col:
+                    out.append("  ")
+                out.append(names[index].ljust(name_width),
+                           style="reverse" if self.regions[index] == region else "")
+                out.append(" " + number.rjust(9) + " ")
+                out.append(drawn.ljust(width) if col + 1 < columns else drawn, style="bold")
         bars.update(out)
 
     def _at(self, row: int, column: int) -> tuple[str, str | None]:

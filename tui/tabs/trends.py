@@ -176,7 +176,8 @@ class TrendsTab(TabBase):
             f", mean of {spec.smooth}" if self.column == "smoothed" else "")
         plot.set_series(plot_series, label)
         self.query_one("#trends-legend", Static).update(
-            legend(plot_series, plain=plot.plain, ascii_only=self.ascii_only))
+            legend(plot_series, plain=plot.plain, ascii_only=self.ascii_only,
+                   width=self.size.width, label_width=24 if self.size.width >= 110 else 14))
         self.query_one("#trends-note", Static).update(self._note())
         self._fill_table()
 
@@ -224,18 +225,18 @@ class TrendsTab(TabBase):
             return
         mark = SPIKE_ASCII if self.ascii_only else SPIKE_GLYPH
         width = SPARK_WIDTH if self.size.width >= 100 or not self.size.width else 10
-        table.add_columns("theme", *(["region"] if by_region else []), "articles", "share",
-                          "last", "change", "peak", "spikes", "trend")
+        table.add_columns("theme", *(["region"] if by_region else []), "trend", "articles",
+                          "share", "last", "change", "peak", mark)
         for index, row in enumerate(self.rows):
             table.add_row(
                 literal(row.theme), *([literal(row.region or "")] if by_region else []),
+                Text(sparkline(row.values, width, ascii_only=self.ascii_only)),
                 Text(fmt_count(row.articles), justify="right"),
                 Text(fmt_share(row.share), justify="right"),
                 Text(fmt_metric(metric, row.last), justify="right"),
                 Text(fmt_change(metric, row.last, row.before), justify="right"),
                 Text(period_label(row.peak, self.spec.every) if row.peak else "–"),
-                Text(f"{mark}{row.spikes}" if row.spikes else ""),
-                Text(sparkline(row.values, width, ascii_only=self.ascii_only)),
+                Text(str(row.spikes) if row.spikes else "", justify="right"),
                 key=f"s{index}",
             )
 
