@@ -31,7 +31,7 @@ from tui.cli import main
 
 CLEAN_ERRORS = (ImportFormatError, ImportAborted, StoreError)
 # Examples per property; SOFTPOWER_FUZZ_EXAMPLES=500 for a deeper run (docs/reliability.md).
-EXAMPLES = int(os.environ.get("SOFTPOWER_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("SOFTPOWER_FUZZ_EXAMPLES", "8"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -217,7 +217,7 @@ def test_shaped_input_never_raises_anything_but_a_clean_error(
 def test_random_bytes_never_raise_anything_but_a_clean_error(
     fmt: str, seeded: Path, tmp_path: Path
 ) -> None:
-    @settings(FUZZ, max_examples=max(1, EXAMPLES * 2 // 3))
+    @settings(FUZZ, max_examples=max(1, EXAMPLES // 2))
     @given(data=RANDOM_BYTES)
     def run(data: bytes) -> None:
         check_import(data, fmt, seeded, tmp_path / "case")
