@@ -89,3 +89,20 @@ async def test_hostile_text_literal_and_error() -> None:
         tab.show_error("[red]boom")
         await pilot.pause()
         assert "Could not read the data: [red]boom" in screen_text(app)
+
+
+async def test_all_regions_fit_at_80x24_in_two_columns() -> None:
+    from store.taxonomy import REGIONS
+
+    tab = RegionsTab(id="regions")
+    app = TabApp(tab)
+    themes = [f"theme-{i}" for i in range(8)]
+    frame = regions_frame(themes, list(REGIONS), [[10 * (j + 1) for j in range(10)]] * 8)
+    async with app.run_test(size=(80, 18)) as pilot:  # the room the tab has in the dashboard
+        tab.show(ViewSpec(table="regions"), frame)
+        await pilot.pause()
+        screen = screen_text(app)
+        for short in ("Africa", "MENA", "Europe", "N America", "LatAm", "E Asia", "SE Asia",
+                      "S Asia", "C Asia", "Pacific"):
+            assert f"{short} " in screen.split("by region", 1)[1], short
+        assert "Pacific         100 " in screen

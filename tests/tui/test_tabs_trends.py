@@ -226,3 +226,19 @@ async def test_error_and_empty_messages() -> None:
         tab.show_error("database is locked [by someone]")
         await pilot.pause()
         assert "Could not read the data: database is locked [by someone]" in screen_text(app)
+
+
+async def test_no_color_gives_each_series_its_own_ascii_marker(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    tab = TrendsTab(id="trends")
+    app = TabApp(tab)
+    frame = trends_frame({"a": [1, 5, 2, 6], "b": [6, 2, 5, 1]})
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab.show(ViewSpec(themes=("a", "b")), frame, no_spikes())
+        await pilot.pause()
+        screen = screen_text(app)
+        assert "* a  + b" in screen
+        plot_lines = [line for line in screen.splitlines() if "┤" in line]
+        assert any("*" in line for line in plot_lines) and any("+" in line for line in plot_lines)
+        assert not any("\u2800" <= ch <= "\u28ff" for ch in screen)  # no braille
