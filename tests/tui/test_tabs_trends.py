@@ -242,3 +242,15 @@ async def test_no_color_gives_each_series_its_own_ascii_marker(
         plot_lines = [line for line in screen.splitlines() if "┤" in line]
         assert any("*" in line for line in plot_lines) and any("+" in line for line in plot_lines)
         assert not any("\u2800" <= ch <= "\u28ff" for ch in screen)  # no braille
+
+
+async def test_spikes_view_lists_spikes_first() -> None:
+    tab = TrendsTab(id="trends")
+    app = TabApp(tab)
+    frame = trends_frame({"uf": [2, 2, 2, 2, 2, 30]})
+    spikes = pl.DataFrame({"period": [date(2020, 6, 1)], "theme": ["uf"], "articles": [30],
+                           "baseline": [2.0], "z": [28.0]})
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab.show(ViewSpec(themes=("uf",), table="spikes"), frame, spikes)
+        await pilot.pause()
+        assert table_rows(tab) == [["uf", "2020-06", "30", "2.0", "28.0"]]

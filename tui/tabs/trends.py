@@ -156,6 +156,8 @@ class TrendsTab(TabBase):
 
     def show(self, spec: ViewSpec, trends: pl.DataFrame, spikes: pl.DataFrame) -> None:
         """Draw the series of `trends` (and mark `spikes`) for the view `spec`."""
+        if spec.table == "spikes" and self.spec.table != "spikes":
+            self.showing_spikes = True  # a view opened on its spikes lists them first
         self.spec = spec
         self.column = metric_column(spec, trends.columns)
         self.rows = series_rows(trends, spikes, self.column)
