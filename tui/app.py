@@ -68,6 +68,39 @@ def is_demo(con: Any) -> bool:
     return formats == {"sample"}
 
 
+def tab_classes() -> dict[str, type[Widget]]:
+    """The widget class of each tab."""
+    from tui.tabs.articles import ArticlesTab
+    from tui.tabs.cooccurrence import CooccurrenceTab
+    from tui.tabs.regions import RegionsTab
+    from tui.tabs.trends import TrendsTab
+
+    return {"trends": TrendsTab, "regions": RegionsTab, "articles": ArticlesTab,
+            "cooccurrence": CooccurrenceTab}
+
+
+def local_bindings() -> list[tuple[str, Binding]]:
+    """(where, binding) of the keys the tabs and the article detail screen add."""
+    from tui.screens.detail import ArticleDetailScreen
+
+    owners: list[tuple[str, type[Any]]] = [
+        (TAB_TITLES[name], cls) for name, cls in tab_classes().items()]
+    owners.append(("Article detail", ArticleDetailScreen))
+    found = []
+    for where, owner in owners:
+        for binding in owner.BINDINGS:
+            if isinstance(binding, Binding):
+                found.append((where, binding))
+    return found
+
+
+def binding_ids() -> tuple[str, ...]:
+    """Every id a keymap file may rebind: the dashboard's, the tabs' and the detail screen's."""
+    from tui.keymap import BINDING_IDS
+
+    return BINDING_IDS + tuple(b.id for _, b in local_bindings() if b.id)
+
+
 class TabLoaded(Message):
     """A worker read one tab's data for `spec`."""
 
@@ -131,7 +164,7 @@ class FilterPanel(Vertical):
     """The filters and grouping of the view, one row each; Enter on a row edits it."""
 
     DEFAULT_CSS = """
-    FilterPanel { dock: left; width: 34; border-right: vkey $primary; }
+    FilterPanel { dock: left; width: 27; border-right: vkey $primary; }
     FilterPanel OptionList { height: 1fr; border: none; }
     """
 
@@ -259,15 +292,7 @@ class DashboardApp(App[None]):
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        from tui.tabs.articles import ArticlesTab
-        from tui.tabs.cooccurrence import CooccurrenceTab
-        from tui.tabs.regions import RegionsTab
-        from tui.tabs.trends import TrendsTab
-
-        widgets: dict[str, type[Widget]] = {
-            "trends": TrendsTab, "regions": RegionsTab, "articles": ArticlesTab,
-            "cooccurrence": CooccurrenceTab,
-        }
+        widgets = tab_classes()
         yield Static(literal(self.db_path.name), id="header")
         yield Static(literal(""), id="summary")
         with Horizontal(id="body"):
@@ -282,10 +307,15 @@ class DashboardApp(App[None]):
     def on_mount(self) -> None:
         self.query_one("#filter-panel").display = self.size.width >= WIDE
         self._show_summary()
+        self.call_after_refresh(self.focus_tab)
         self.set_interval(0.1, self._tick)
         self.load()
         if self.poll_seconds > 0:
             self.set_interval(self.poll_seconds, self.poll_new_data)
+
+    def focus_tab(self) -> None:
+        """Focus the current tab's main widget (its table)."""
+        self.tab_widget(tab_of(self.spec.table)).focus()
 
     def on_resize(self) -> None:
         if not self.panel_toggled:
@@ -312,7 +342,12 @@ class DashboardApp(App[None]):
             view.append("by region")
         line = f"{spec.summary()} · {' · '.join(view)}"
         panel_key = self.key_for("filters")
-        text = Text.assemble((f"Filters ({panel_key}): ", "bold"), clean(line))
+        text = Text()
+        if self.info and data_key(self.info.get("spec", spec)) == data_key(spec):
+            text.append(f"{self.info['matching']:,} match", "bold")
+            text.append(" · ")
+        text.append(f"Filters ({panel_key}): ", "bold")
+        text.append(clean(line))
         text.no_wrap = True
         text.overflow = "ellipsis"
         self.query_one("#summary", Static).update(text)
@@ -334,11 +369,12 @@ class DashboardApp(App[None]):
             return
         span = (f"{info['first_day']}..{info['last_day']}" if info.get("first_day")
                 else "no dates")
-        parts = [self.db_path.name, f"{info['total_articles']:,} articles",
-                 f"{info['matching']:,} match", span]
+        parts = [self.db_path.name]
         if self.demo or info.get("demo"):
             parts.append("demo data")
+        parts += [span, f"{info['total_articles']:,} articles"]
         self.query_one("#header", Static).update(literal(" · ".join(parts)))
+        self._show_summary()
 
     def set_status(self, text: str) -> None:
         """Put a message on the status line (after the spinner while work runs)."""
@@ -391,6 +427,8 @@ class DashboardApp(App[None]):
         current = tab_of(self.spec.table)
         order = [current] + [t for t in TABS if t != current]
         self.loading = current
+        for tab in TABS:
+            self.tab_widget(tab).set_busy(True)
         self._draw_status()
         self._load_view(self.spec, order)
 
@@ -446,6 +484,7 @@ class DashboardApp(App[None]):
             return
         tab = message.tab
         widget = self.tab_widget(tab)
+        widget.set_busy(False)
         spec = self.spec.replace(table="spikes" if self.spec.table == "spikes" and tab == "trends"
                                  else tab)
         if tab == "articles":
@@ -473,7 +512,7 @@ class DashboardApp(App[None]):
     def on_overview_loaded(self, message: OverviewLoaded) -> None:
         if data_key(message.spec) != data_key(self.spec):
             return
-        self.info = message.overview
+        self.info = {**message.overview, "spec": message.spec}
         self.shown_import = message.overview.get("import_id")
         self._show_header()
 
@@ -488,8 +527,8 @@ class DashboardApp(App[None]):
         self.query_one("#status", Static).update(literal(message.error, style="bold"))
         for tab in TABS:
             widget = self.tab_widget(tab)
-            if hasattr(widget, "show_error"):
-                widget.show_error(message.error)
+            widget.set_busy(False)
+            widget.show_error(message.error)
 
     def on_status_note(self, message: StatusNote) -> None:
         self.set_status(message.text)
@@ -545,7 +584,7 @@ class DashboardApp(App[None]):
         if panel.display:
             self.query_one("#filter-rows", OptionList).focus()
         else:
-            self.tab_widget(tab_of(self.spec.table)).focus()
+            self.focus_tab()
 
     @on(OptionList.OptionSelected, "#filter-rows")
     async def _panel_row(self, event: OptionList.OptionSelected) -> None:
@@ -796,6 +835,11 @@ class DashboardApp(App[None]):
             keys = self._keymap.get(binding.id or "", binding.key)
             shown = ", ".join(key_display(k) for k in keys.split(","))
             rows.append((shown, binding.tooltip or binding.description, binding.id or ""))
+        for where, binding in local_bindings():
+            keys = self._keymap.get(binding.id or "", binding.key)
+            shown = ", ".join(key_display(k) for k in keys.split(","))
+            rows.append((shown, f"{where}: {binding.tooltip or binding.description}",
+                         binding.id or ""))
         rows += [
             ("Ctrl+P", "Command palette: every action by name", ""),
             ("Tab, Shift+Tab", "Move between the filter panel, tabs and tables", ""),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from textual.binding import Binding
@@ -98,7 +98,8 @@ def _line_of(text: str, key: str) -> int:
     return 1
 
 
-def parse_keymap(text: str, origin: str) -> dict[str, str]:
+def parse_keymap(text: str, origin: str,
+                 known: Sequence[str] = BINDING_IDS) -> dict[str, str]:
     """Binding id → keys from the text of a keymap file; problems raise `KeymapError`."""
     try:
         data = tomllib.loads(text)
@@ -107,10 +108,10 @@ def parse_keymap(text: str, origin: str) -> dict[str, str]:
     keymap: dict[str, str] = {}
     for binding_id, keys in data.items():
         line = _line_of(text, binding_id)
-        if binding_id not in BINDING_IDS:
+        if binding_id not in known:
             raise KeymapError(
                 f"{origin}:{line}: unknown binding id {binding_id!r}"
-                f"{did_you_mean(binding_id, BINDING_IDS)} (ids: {', '.join(BINDING_IDS)})"
+                f"{did_you_mean(binding_id, known)} (the help screen, ?, lists every id)"
             )
         if not isinstance(keys, str) or not keys.strip():
             raise KeymapError(f"{origin}:{line}: {binding_id} must be a key name in quotes, "
@@ -127,7 +128,8 @@ def parse_keymap(text: str, origin: str) -> dict[str, str]:
     return keymap
 
 
-def load_keymap(path: Path | None = None) -> dict[str, str]:
+def load_keymap(path: Path | None = None,
+                known: Sequence[str] = BINDING_IDS) -> dict[str, str]:
     """The keymap file's contents, or {} when there is no file."""
     path = keymap_path() if path is None else path
     try:
@@ -138,4 +140,4 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
         raise KeymapError(f"{path}: not a UTF-8 text file") from None
     except OSError as exc:
         raise KeymapError(f"{path}: cannot read the keymap file ({exc.strerror})") from None
-    return parse_keymap(text, str(path))
+    return parse_keymap(text, str(path), known)

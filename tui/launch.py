@@ -16,12 +16,12 @@ def launch(db: Path | None, view_file: Path | None = None, ascii_only: bool = Fa
     """Open the dashboard on `db` (or the default path), building demo data if nothing is there."""
     from store.db import StoreError, reading
     from store.viewspec import ViewSpec, ViewSpecError
-    from tui.app import DashboardApp
+    from tui.app import DashboardApp, binding_ids
     from tui.keymap import KeymapError, load_keymap
 
     view = None
     try:
-        keymap = load_keymap()
+        keymap = load_keymap(known=binding_ids())
         if view_file is not None:
             view = ViewSpec.load(view_file)
     except (KeymapError, ViewSpecError) as exc:

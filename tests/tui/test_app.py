@@ -59,7 +59,7 @@ async def test_opens_with_header_tabs_and_quits(db: Path, tmp_path: Path,
         header = text(app, "#header")
         assert header.startswith("small.duckdb")
         assert f"{overview['total_articles']:,} articles" in header
-        assert f"{overview['matching']:,} match" in header
+        assert text(app, "#summary").startswith(f"{overview['matching']:,} match · Filters")
         assert f"{overview['first_day']}..{overview['last_day']}" in header
         assert "demo data" in header
         assert "no filters" in text(app, "#summary")
@@ -128,11 +128,11 @@ async def test_undo_redo_and_clear(db: Path, tmp_path: Path) -> None:
         with reading(db) as con:
             everything = aggregate.count_matching(con, ViewSpec())
             africa = aggregate.count_matching(con, view)
-        assert f"{everything:,} match" in text(app, "#header")
+        assert f"{everything:,} match" in text(app, "#summary")
         await pilot.press("u")
         await settle(pilot)
         assert app.spec == view.replace(every="quarter", by_region=True)
-        assert f"{africa:,} match" in text(app, "#header")
+        assert f"{africa:,} match" in text(app, "#summary")
         assert same(app.data["trends"][0], expected_trends(db, app.spec))
         await pilot.press("u", "u")
         await settle(pilot)
@@ -350,3 +350,69 @@ async def test_ascii_mode_spinner_and_attribute(db: Path, tmp_path: Path,
         app._draw_status()
         assert text(app, "#status")[0] in "|/-\\"
         await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_table_and_plot_show_the_new_numbers(db: Path, tmp_path: Path,
+                                                   size: tuple[int, int]) -> None:
+    from textual.widgets import DataTable
+
+    from tui.plotting import TrendPlot
+
+    app = make_app(db, tmp_path, view=ViewSpec(themes=("united-front", "state-media")))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        for key, every in (("g", "quarter"), ("g", "year")):
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.spec.every == every
+            expected = expected_trends(db, app.spec)
+            table = app.query_one("#trends-table", DataTable)
+            plot = app.query_one(TrendPlot)
+            for index, theme in enumerate(("united-front", "state-media")):
+                series = expected.filter(pl.col("theme") == theme)
+                labels = [str(c.label) for c in table.ordered_columns]
+                row = dict(zip(labels, (str(c) for c in table.get_row_at(index)), strict=True))
+                assert row["theme"] == theme
+                assert row["articles"] == f"{series['articles'].sum():,}"
+                assert row["last"] == f"{series['articles'][-1]:,}"
+                drawn = plot.series[index]
+                assert drawn.dates == tuple(p.isoformat() for p in series["period"])
+                assert list(drawn.values) == series["articles"].to_list()
+
+
+async def test_a_newer_request_interrupts_the_older_query(db: Path, tmp_path: Path) -> None:
+    import asyncio
+    import threading
+
+    import duckdb
+
+    from tui.app import data_key
+
+    app = make_app(db, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        started = threading.Event()
+        outcomes: list[str] = []
+        original = app._query_tab
+
+        def slow(con, spec, tab):  # type: ignore[no-untyped-def]
+            if spec.every == "quarter":  # the request that is superseded
+                started.set()
+                try:  # hours of work unless interrupted
+                    con.sql("SELECT sum(a.range * random()) FROM range(10000000000000) a"
+                            ).fetchall()
+                except duckdb.InterruptException:
+                    outcomes.append("interrupted")
+                    raise
+            return original(con, spec, tab)
+
+        app._query_tab = slow  # type: ignore[method-assign]
+        await pilot.press("g")
+        assert await asyncio.to_thread(started.wait, 30)
+        await pilot.press("g")
+        await settle(pilot)
+        assert outcomes == ["interrupted"]
+        assert app.spec.every == "year"
+        assert app.shown["trends"] == data_key(app.spec)
+        assert same(app.data["trends"][0], expected_trends(db, app.spec))

@@ -37,7 +37,7 @@ def make_app(db: Path, tmp_path: Path, view: ViewSpec | None = None) -> Dashboar
 
 
 def header(app: DashboardApp) -> str:
-    return str(app.query_one("#header", Static).render())
+    return str(app.query_one("#summary", Static).render())
 
 
 def matching(db: Path, spec: ViewSpec) -> int:

@@ -87,3 +87,6 @@ def test_bad_keymap_file_stops_the_launch_with_its_name(
     result = CliRunner().invoke(main, ["--db", str(db)])
     assert result.exit_code == 0 and opened
     assert opened[0]._keymap == {"redo": "Y"}
+    (config / "keymap.toml").write_text('trends-spikes = "S"\n')  # a tab's own key
+    result = CliRunner().invoke(main, ["--db", str(db)])
+    assert result.exit_code == 0 and opened[-1]._keymap == {"trends-spikes": "S"}
