@@ -190,3 +190,25 @@ def test_backend_is_read_only_and_reads_spans() -> None:
         rows.sort("title")
     with pytest.raises(TypeError):
         rows.append_rows([["x"]])
+
+
+async def test_resize_widens_title_keeps_cursor_and_rows_read() -> None:
+    store = FakeStore({10_000 * 3 + 7: "a very long title " * 6})
+    tab = ArticlesTab(id="articles")
+    app = TabApp(tab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab.show(ViewSpec(table="articles"), keys(100_000), store.fetch, store.detail)
+        await pilot.pause()
+        table = tab.query_one(ArticleTable)
+        table.focus()
+        table.move_cursor(row=10_000)
+        await pilot.pause()
+        narrow = table.ordered_columns[2].width
+        read = store.rows
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause()
+        table = tab.query_one(ArticleTable)
+        assert table.ordered_columns[2].width > narrow
+        assert table.cursor_row == 10_000 and table.has_focus
+        assert store.rows - read <= 2 * 36  # a screenful or two, never the rows in between
+        assert "a very long title a very long title a very" in screen_text(app)

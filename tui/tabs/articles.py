@@ -99,6 +99,10 @@ class ArticleRows(DataTableBackend[pl.Series]):
         """Fixed widths: measuring would mean reading every row."""
         return self._widths
 
+    def set_widths(self, widths: Sequence[int]) -> None:
+        """The column widths to report (the tab sizes the title to the screen)."""
+        self._widths = list(widths)
+
     # -- reading ----------------------------------------------------------------------------
 
     def ensure(self, first: int, last: int) -> None:
@@ -257,15 +261,34 @@ class ArticlesTab(TabBase):
             self.show_message("No articles match this view — widen the dates or clear filters (x).")
             return
         self.show_body()
-        widths = self._widths()
-        self.rows = ArticleRows(keys, fetch=fetch, widths=widths)
-        table = ArticleTable(backend=self.rows, column_widths=list(widths),
-                             cursor_type="row", render_markup=False, zebra_stripes=True,
-                             classes="tab-body")
+        self.rows = ArticleRows(keys, fetch=fetch, widths=self._widths())
+        table = self._table(self.rows)
         self.mount(table)
         n = len(keys)
         self.query_one("#articles-note", Static).update(literal(
             f"{n:,} article{'s' if n != 1 else ''}, newest first · Enter: details · c: copy URL"))
+        if had_focus:
+            table.focus()
+
+    def _table(self, rows: ArticleRows) -> ArticleTable:
+        return ArticleTable(backend=rows, column_widths=list(rows.column_content_widths),
+                            cursor_type="row", render_markup=False, zebra_stripes=True,
+                            classes="tab-body")
+
+    def on_resize(self) -> None:
+        """Give the title the room the new width has (the rows read so far are kept)."""
+        rows = self.rows
+        widths = self._widths()
+        if rows is None or not self.size.width or list(rows.column_content_widths) == widths:
+            return
+        old = self.query(ArticleTable)
+        cursor = old.first().cursor_row if old else 0
+        had_focus = any(t.has_focus for t in old)
+        old.remove()
+        rows.set_widths(widths)
+        table = self._table(rows)
+        self.mount(table)
+        table.call_after_refresh(table.move_cursor, row=cursor)  # scrolls once it has a size
         if had_focus:
             table.focus()
 

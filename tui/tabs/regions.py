@@ -126,6 +126,12 @@ class RegionsTab(TabBase):
                 out.append(drawn.ljust(width) if col + 1 < columns else drawn, style="bold")
         bars.update(out)
 
+    def on_resize(self) -> None:
+        table = self.query_one("#regions-table", DataTable)
+        if self.themes and table.row_count:
+            self._draw_bars(*self._at(min(table.cursor_row, len(self.themes) - 1),
+                                      table.cursor_column))
+
     def _at(self, row: int, column: int) -> tuple[str, str | None]:
         theme = self.themes[row]
         region = self.regions[column - 1] if column >= 1 else None

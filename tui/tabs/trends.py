@@ -177,11 +177,20 @@ class TrendsTab(TabBase):
         label = METRIC_LABEL[spec.metric] + (
             f", mean of {spec.smooth}" if self.column == "smoothed" else "")
         plot.set_series(plot_series, label)
-        self.query_one("#trends-legend", Static).update(
-            legend(plot_series, plain=plot.plain, ascii_only=self.ascii_only,
-                   width=self.size.width, label_width=24 if self.size.width >= 110 else 14))
+        self._draw_legend()
         self.query_one("#trends-note", Static).update(self._note())
         self._fill_table()
+
+    def _draw_legend(self) -> None:
+        plot = self.query_one(TrendPlot)
+        width = self.size.width
+        self.query_one("#trends-legend", Static).update(
+            legend(plot.series, plain=plot.plain, ascii_only=self.ascii_only,
+                   width=width, label_width=24 if width >= 110 else 14))
+
+    def on_resize(self) -> None:
+        if self.rows:
+            self._draw_legend()
 
     def _plot_series(self, row: SeriesRow) -> Series:
         index = dict(zip(row.periods, row.values, strict=True))
