@@ -362,6 +362,26 @@ class Reference:
                             "jaccard": shared / union if union else 0.0})
         return out
 
+    def facet(self, facet: str) -> list[tuple[str, int]]:
+        """(value, distinct matching articles) under every other filter, largest first."""
+        others = Reference(self.articles, self.spec.replace(**{facet: ()}))
+        if others.explicit:
+            ids = set().union(*others.series.values())
+            matching = [a for a in others.matching if a.themes & ids]
+        else:
+            matching = others.matching
+        counts: dict[str, int] = defaultdict(int)
+        if facet == "themes":
+            every = Reference(self.articles, self.spec.replace(themes=()))
+            for name in every.series:
+                counts[name] = len(every.members(name))
+        for a in matching:
+            values = {"regions": a.regions, "countries": a.countries,
+                      "sources": {a.source} - {None}}.get(facet, set())
+            for value in values:
+                counts[value] += 1
+        return sorted(((v, n) for v, n in counts.items() if n > 0), key=lambda vn: (-vn[1], vn[0]))
+
     def spikes(self) -> list[dict[str, Any]]:
         counts = Reference(self.articles, self.spec.replace(metric="count", smooth=1)).trends()
         groups: dict[tuple, list[dict[str, Any]]] = {}
@@ -423,6 +443,9 @@ def check_view(con: Any, arts: list[Article], spec: ViewSpec) -> None:
     keys = aggregate.article_keys(con, articles_spec)
     paged = aggregate.articles_page(con, keys.to_list())
     assert paged["id"].to_list() == [r["id"] for r in ref.articles_table()]
+    for facet in aggregate.FACETS:
+        got = aggregate.facet_counts(con, spec, facet)
+        assert list(zip(got["value"], got["articles"], strict=True)) == ref.facet(facet), facet
     co_spec = spec.replace(table="cooccurrence")
     same(aggregate.cooccurrence(con, co_spec), ref.cooccurrence(),
          aggregate.columns(co_spec), f"cooccurrence {spec}")
