@@ -66,7 +66,8 @@ def _list_option(name: str, help_text: str) -> Any:
 @click.option("--table", type=click.Choice(TABLES), help="Table to export [default: trends].")
 @click.option("--every", type=click.Choice(EVERY), help="Period length [default: month].")
 @click.option("--metric", type=click.Choice(METRICS),
-              help="Metric that --smooth smooths (count, share or tone) [default: count].")
+              help="The metric --smooth smooths; 'tone' also adds a mean-tone column "
+                   "[default: count].")
 @click.option("--by-region/--no-by-region", "by_region", default=None,
               help="One series per theme and region.")
 @click.option("--smooth", type=click.IntRange(1, MAX_SMOOTH), metavar="N",
