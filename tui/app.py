@@ -175,7 +175,7 @@ class FilterPanel(Vertical):
 def _panel_rows(spec: ViewSpec, keys: Mapping[str, str]) -> list[tuple[str, str, str]]:
     """(action, title with key, value) rows of the filter panel."""
     def listed(values: Sequence[str]) -> str:
-        return ", ".join(values) if values else "all"
+        return "\n".join(values) if values else "all"
 
     since = spec.since.isoformat() if spec.since else "…"
     until = spec.until.isoformat() if spec.until else "…"
@@ -358,8 +358,8 @@ class DashboardApp(App[None]):
         rows.clear_options()
         for action, title, value in _panel_rows(spec, keys):
             prompt = Text.assemble((clean(title), "bold"))
-            if value:
-                prompt.append("\n  " + clean(value))
+            for line in value.splitlines():
+                prompt.append("\n\u00a0\u00a0" + clean(line))
             rows.add_option(Option(prompt, id=action))
         rows.highlighted = min(highlighted or 0, rows.option_count - 1)
 

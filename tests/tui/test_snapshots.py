@@ -1,38 +1,57 @@
-"""Screenshots of the dashboard at 80x24 and 120x36 on a small fixed database."""
+"""Screenshots of every tab and the help screen at 80x24 and 120x36, on a fixed demo database."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from dashboard_helpers import settle, small_db
 
-from importers.demo import build_sample_database
 from tui.app import DashboardApp
 
-
-@pytest.fixture(scope="module")
-def fixed_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("snap") / "fixed.duckdb"
-    build_sample_database(path, 1500, 11)
-    return path
+SIZES = [(80, 24), (120, 36)]
 
 
-async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+@pytest.fixture(scope="session")
+def fixed_db() -> Path:
+    return small_db()
 
 
-async def _help(pilot) -> None:  # type: ignore[no-untyped-def]
-    await _settle(pilot)
-    await pilot.press("question_mark")
-    await pilot.pause()
+def make_app(db: Path) -> DashboardApp:
+    return DashboardApp(db_path=db, poll_seconds=0, cwd=db.parent, config_path=db.parent / "cfg")
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
-def test_trends(snap_compare, fixed_db: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(DashboardApp(db_path=fixed_db), terminal_size=size, run_before=_settle)
+def _after(*keys: str):  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run_before
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize(("tab", "key"), [("trends", "1"), ("regions", "2"), ("articles", "3"),
+                                          ("cooccurrence", "4")])
+def test_tab(snap_compare, fixed_db: Path, tab: str, key: str,  # type: ignore[no-untyped-def]
+             size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(fixed_db), terminal_size=size, run_before=_after(key))
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_help(snap_compare, fixed_db: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(DashboardApp(db_path=fixed_db), terminal_size=size, run_before=_help)
+    assert snap_compare(make_app(fixed_db), terminal_size=size,
+                        run_before=_after("question_mark"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_filtered_view(snap_compare, fixed_db: Path,  # type: ignore[no-untyped-def]
+                       size: tuple[int, int]) -> None:
+    """Themes and regions chosen, by quarter, split by region: the header and panel say so."""
+    from store.viewspec import ViewSpec
+
+    app = make_app(fixed_db)
+    app.history = [ViewSpec(themes=("united-front", "state-media"), regions=("Africa", "Pacific"),
+                            every="quarter", by_region=True)]
+    assert snap_compare(app, terminal_size=size, run_before=_after())
