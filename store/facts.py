@@ -173,12 +173,22 @@ def mark_current(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def after_import(
-    con: duckdb.DuckDBPyConnection, changed_aids_sql: str, import_ids: Sequence[int]
+    con: duckdb.DuckDBPyConnection,
+    changed_aids_sql: str,
+    import_ids: Sequence[int],
+    *,
+    rows_sql: str | None = None,
+    replaced_aids_sql: str | None = None,
 ) -> None:
     """Bring the facts up to date at the end of an import transaction (after the import log).
 
     Incremental when the facts reflected every earlier import; otherwise (a file from before the
     fact tables, or written by a program that did not maintain them) rebuilt whole.
+
+    With `rows_sql` (the import's written articles as `aid, day, source, themes, regions`, and
+    `replaced_aids_sql` the aids whose earlier version they replace, None when there are none),
+    the facts are made from those rows instead of being read back from the article tables; and
+    when the file holds no import but these, that is a complete build, not a rebuild.
     """
     existed = _has_state(con)
     create(con)
@@ -189,11 +199,88 @@ def after_import(
         " WHERE NOT list_contains($ids, import_id))",
         params={"ids": earlier},
     ).fetchall()[0][0])
-    if in_step:
+    if rows_sql is not None and not in_step and _only_imports(con, earlier):
+        for table in ("theme_day_counts", "day_counts", "theme_facts", "article_facts"):
+            con.execute(f"DELETE FROM {table}")
+        add_rows(con, rows_sql, None)
+        _mark_current(con)
+    elif in_step and rows_sql is not None:
+        add_rows(con, rows_sql, replaced_aids_sql)
+        _mark_current(con)
+    elif in_step:
         update(con, changed_aids_sql)
         _mark_current(con)
     else:
         rebuild(con)
+
+
+def _only_imports(con: duckdb.DuckDBPyConnection, import_ids: list[int]) -> bool:
+    """Whether the file holds no import but these (so every article is one of theirs)."""
+    return not con.sql(
+        "SELECT count(*) FROM imports WHERE NOT list_contains($ids, import_id)",
+        params={"ids": import_ids},
+    ).fetchall()[0][0]
+
+
+_REGION_BITS = (
+    "coalesce(list_aggregate(list_transform(regions, "
+    "lambda r: (1::UINTEGER) << getvariable('softpower_region_bit')[r]), 'bit_or'), "
+    "0)::UINTEGER"
+)
+
+
+def add_rows(
+    con: duckdb.DuckDBPyConnection, rows_sql: str, replaced_aids_sql: str | None
+) -> None:
+    """Write the facts of the articles `rows_sql` returns (`aid, day, source, themes, regions`:
+    the rows an import wrote), replacing those of `replaced_aids_sql` (None: nothing replaced).
+
+    Called inside the import transaction, after `create()` has given every region a bit; the
+    queries are the import's own (no user values are interpolated).
+    """
+    con.execute(
+        "SET VARIABLE softpower_region_bit = "
+        "(SELECT map(list(region), list(bit)) FROM region_bits)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _fact_rows AS "
+        f"SELECT aid, day, source, {_REGION_BITS} AS regions, themes FROM ({rows_sql})"
+    )
+    try:
+        days = "SELECT day FROM _fact_rows"
+        if replaced_aids_sql is not None:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _fact_replaced AS "
+                f"SELECT DISTINCT aid FROM ({replaced_aids_sql})"
+            )
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _fact_days AS "
+                "SELECT day FROM article_facts WHERE aid IN (SELECT aid FROM _fact_replaced) "
+                "UNION SELECT day FROM _fact_rows"
+            )
+            days = "SELECT day FROM _fact_days"
+            con.execute("DELETE FROM theme_facts WHERE aid IN (SELECT aid FROM _fact_replaced)")
+            con.execute(
+                "DELETE FROM article_facts WHERE aid IN (SELECT aid FROM _fact_replaced)"
+            )
+        con.execute(
+            "INSERT INTO article_facts SELECT aid, day, source, regions FROM _fact_rows "
+            "ORDER BY day, aid"
+        )
+        con.execute(
+            "INSERT INTO theme_facts SELECT theme, day, aid, source, regions FROM "
+            "(SELECT unnest(themes) AS theme, day, aid, source, regions FROM _fact_rows) "
+            "ORDER BY theme, day"
+        )
+        where = f"WHERE day IN ({days})"
+        con.execute(f"DELETE FROM day_counts {where}")
+        con.execute(f"DELETE FROM theme_day_counts {where}")
+        con.execute(_DAY_COUNTS.format(where=where))
+        con.execute(_THEME_DAY_COUNTS.format(where=where))
+    finally:
+        for name in ("_fact_rows", "_fact_replaced", "_fact_days"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        con.execute("RESET VARIABLE softpower_region_bit")
 
 
 TABLES = ("region_bits", "article_facts", "theme_facts", "day_counts", "theme_day_counts",

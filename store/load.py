@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import tempfile
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from store import db, facts
+from store import db, facts, schema, taxonomy
 from store.records import CANONICAL_FIELDS, CANONICAL_SCHEMA, Reject
 from store.taxonomy import REGIONS, load_region_map
 
@@ -29,9 +35,6 @@ MAX_THEMES_PER_ARTICLE = 1000
 MAX_COUNTRIES_PER_ARTICLE = 300
 MAX_THEME_ID_LENGTH = 200
 
-_STAGED_COLUMNS = ", ".join(CANONICAL_FIELDS)
-STREAM_ROWS = 100_000
-MERGE_STAGING_MEMORY = "128MB"
 
 # What decides "unchanged" on re-import: every stored field, NULL told apart from empty.
 _CONTENT_HASH = """md5(concat_ws(chr(31),
@@ -40,6 +43,125 @@ _CONTENT_HASH = """md5(concat_ws(chr(31),
     array_to_string(themes, chr(30)), array_to_string(countries, chr(30)),
     array_to_string(regions, chr(30)), coalesce(source_country, chr(1)),
     coalesce(language, chr(1)), coalesce(tone::VARCHAR, chr(1)), coalesce(summary, chr(1))))"""
+
+
+def _literal(values: list[str]) -> str:
+    """An SQL list literal of these strings (our own reference data, never user input)."""
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+# The staged (and final) rows: canonical fields normalised, plus where they came from, their day,
+# content hash and the reason they are rejected (NULL for a good record).
+_STAGED_DDL = """
+    id VARCHAR, file_no INTEGER, seq BIGINT, line BIGINT, url VARCHAR, title VARCHAR,
+    source VARCHAR, published TIMESTAMPTZ, day DATE, themes VARCHAR[], countries VARCHAR[],
+    regions VARCHAR[], source_country VARCHAR, language VARCHAR, tone DOUBLE, summary VARCHAR,
+    content_hash VARCHAR, problem VARCHAR
+"""
+
+# One pass over a batch (`_batch`, canonical columns plus `seq`; the file number is parameter 1):
+# trim and de-duplicate, derive ids and regions, name the first problem of a bad record, hash.
+# A country's region is looked up by the country's index in the `country_code` ENUM, in a list
+# literal of the regions (REGION_OF) that the query holds as a constant.
+MAX_PENDING_BATCHES = 2  # staged batches waiting for the worker (bounds the memory they hold)
+
+_CHECK_INSERT = f"""
+INSERT INTO staged
+WITH norm AS (
+    SELECT
+        seq, line,
+        nullif(trim(id), '') AS raw_id,
+        nullif(trim(url), '') AS url,
+        title,
+        nullif(trim(source), '') AS source,
+        published,
+        list_distinct(list_filter(list_transform(coalesce(themes, []), lambda t: trim(t)),
+                      lambda t: t IS NOT NULL AND t <> '')) AS themes,
+        list_distinct(list_filter(list_transform(coalesce(countries, []),
+                      lambda c: upper(trim(c))),
+                      lambda c: c IS NOT NULL AND c <> '')) AS countries,
+        list_distinct(list_filter(list_transform(coalesce(regions, []), lambda r: trim(r)),
+                      lambda r: r IS NOT NULL AND r <> '')) AS regions,
+        nullif(upper(trim(source_country)), '') AS source_country,
+        nullif(trim(language), '') AS language,
+        tone,
+        summary
+    FROM _batch
+),
+coded AS (
+    SELECT norm.*,
+        list_filter(countries, lambda c: try_cast(c AS country_code) IS NULL)[1] AS bad_country,
+        list_filter(regions, lambda r: NOT list_contains(
+            {_literal(list(REGIONS))}, r))[1] AS bad_region
+    FROM norm
+),
+checked_rows AS (
+    SELECT
+        coalesce(
+            raw_id,
+            'url-' || substr(sha256(
+                regexp_replace(
+                    regexp_replace(
+                        lower(regexp_extract(url, '^([a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)'))
+                        || regexp_replace(url, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*', ''),
+                        '#.*$', ''),
+                    '/+$', '')), 1, 20),
+            'sha-' || substr(sha256(
+                coalesce(title, '') || chr(31)
+                || strftime(published, '%Y-%m-%dT%H:%M:%S.%f')
+                || chr(31) || coalesce(source, '')), 1, 20)
+        ) AS id,
+        $1::INTEGER AS file_no, seq, line, url, title, source, published,
+        (published AT TIME ZONE 'UTC')::DATE AS day,
+        list_sort(themes) AS themes,
+        list_sort(countries) AS countries,
+        CASE WHEN bad_country IS NULL AND bad_region IS NULL THEN
+            list_sort(list_distinct(list_concat(regions, list_transform(countries,
+                lambda c: REGION_OF[enum_code(c::country_code) + 1]))))
+        END AS regions,
+        source_country, language, tone, summary,
+        CASE
+            WHEN title IS NULL THEN 'missing required field "title"'
+            WHEN published IS NULL THEN 'missing required field "published"'
+            WHEN len(themes) > {MAX_THEMES_PER_ARTICLE}
+                THEN 'too many themes (' || len(themes) || ' > {MAX_THEMES_PER_ARTICLE})'
+            WHEN len(countries) > {MAX_COUNTRIES_PER_ARTICLE}
+                THEN 'too many countries (' || len(countries)
+                     || ' > {MAX_COUNTRIES_PER_ARTICLE})'
+            WHEN list_bool_or(list_transform(themes,
+                    lambda t: length(t) > {MAX_THEME_ID_LENGTH}))
+                 OR regexp_matches(array_to_string(themes, ' '), '[\\x00-\\x1f\\x7f]')
+                THEN 'invalid theme id (longer than {MAX_THEME_ID_LENGTH} characters '
+                     || 'or holding control characters)'
+            WHEN bad_country IS NOT NULL
+                THEN 'country ' || bad_country || ' is not an ISO 3166-1 alpha-2 code'
+            WHEN source_country IS NOT NULL
+                 AND try_cast(source_country AS country_code) IS NULL
+                THEN 'source_country ' || source_country
+                     || ' is not an ISO 3166-1 alpha-2 code'
+            WHEN bad_region IS NOT NULL
+                THEN 'unknown region ' || bad_region
+                     || ' (known: {", ".join(REGIONS)})'
+            ELSE NULL
+        END AS problem
+    FROM coded
+)
+SELECT id, file_no, seq, line, url, title, source, published, day, themes, countries, regions,
+    source_country, language, tone, summary, {_CONTENT_HASH} AS content_hash, problem
+FROM checked_rows
+"""
+
+
+@cache
+def _check_insert_sql() -> str:
+    """_CHECK_INSERT with the bundled region map's regions as a list literal."""
+    return _CHECK_INSERT.replace("REGION_OF", _literal(load_region_map()["region"].to_list()))
+
+
+def _install_lookups(con: duckdb.DuckDBPyConnection) -> None:
+    """Country codes as an ENUM (membership and region by index, no join per record)."""
+    countries = load_region_map()["country"].to_list()
+    con.execute(f"CREATE TYPE country_code AS ENUM ({_literal(countries)[1:-1]})")
 
 
 @dataclass
@@ -160,6 +282,8 @@ class Staging:
 
     It holds at most `memory_limit` in memory and spills the rest to a private temporary folder,
     so an import of any size is staged in bounded memory without touching the database file.
+    Each batch is normalised and checked as it is staged (ids, regions, day, content hash and
+    the reason a record is rejected, in one SELECT), so the import is held once, as final rows.
 
     `on_duplicate` says what happens when one id occurs more than once within the import:
     'last' keeps the last record; 'union' keeps the first record's fields and the union of every
@@ -183,32 +307,27 @@ class Staging:
         self._con.execute(f"SET memory_limit = '{memory_limit}'")
         self._con.execute(f"SET temp_directory = '{self._dir / 'spill'}'")
         self._con.execute("SET preserve_insertion_order = false")
+        self._catalog = str(self._con.sql("SELECT current_database()").fetchall()[0][0])
         self._create_tables()
         self.files: list[FileCounts] = []
         self.rejects: list[tuple[int, Reject]] = []
         self.notes: list[tuple[int, str]] = []
         self._seq = 0
         self._finalised = False
+        # Batches are checked and inserted by one worker thread while the reader parses the next
+        # (DuckDB runs without the GIL): reading and checking overlap on two cores.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="staging")
+        self._pending: deque[Future[None]] = deque()
 
     # -- building -------------------------------------------------------------------------------
 
     def _create_tables(self) -> None:
         con = self._require()
-        empty = CANONICAL_SCHEMA.empty_table()
-        con.register("_empty", empty)
-        con.execute(
-            f"CREATE TABLE staged AS SELECT {_STAGED_COLUMNS}, 0::INTEGER AS file_no, "
-            f"0::BIGINT AS seq FROM _empty LIMIT 0"
-        )
-        con.unregister("_empty")
+        _install_lookups(con)
+        con.execute(f"CREATE TABLE staged ({_STAGED_DDL})")
         con.execute(
             "CREATE TABLE staged_rejects (file_no INTEGER, line BIGINT, reason VARCHAR)"
         )
-        con.register("_regions", load_region_map().to_arrow())
-        con.execute("CREATE TABLE region_map AS SELECT * FROM _regions")
-        con.unregister("_regions")
-        con.execute("CREATE TABLE known_regions (region VARCHAR)")
-        con.executemany("INSERT INTO known_regions VALUES (?)", [[r] for r in REGIONS])
 
     def _require(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
@@ -234,18 +353,27 @@ class Staging:
         n = table.num_rows
         if n == 0:
             return
+        table = table.append_column(
+            "seq", pa.array(np.arange(self._seq + 1, self._seq + n + 1, dtype=np.int64))
+        )
+        self._require()
+        self._wait(MAX_PENDING_BATCHES - 1)
+        self._pending.append(self._worker.submit(self._insert, table, file_no))
+        self._seq += n
+        self.files[file_no].records += n
+
+    def _insert(self, table: pa.Table, file_no: int) -> None:
         con = self._require()
         con.register("_batch", table)
         try:
-            con.execute(
-                f"INSERT INTO staged SELECT {_STAGED_COLUMNS}, ?::INTEGER, "
-                f"? + row_number() OVER () FROM _batch",
-                [file_no, self._seq],
-            )
+            con.execute(_check_insert_sql(), [file_no])
         finally:
             con.unregister("_batch")
-        self._seq += n
-        self.files[file_no].records += n
+
+    def _wait(self, pending: int = 0) -> None:
+        """Wait until at most `pending` batches are still being staged; raise what one raised."""
+        while len(self._pending) > pending:
+            self._pending.popleft().result()
 
     def reject(self, reject: Reject, file_no: int = 0) -> None:
         """Record a record the importer could not read."""
@@ -257,130 +385,33 @@ class Staging:
 
     # -- validation and normalisation ------------------------------------------------------------
 
-    def _install_lookups(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Country codes as an ENUM (membership and region by index, no join per record)."""
-        regions = load_region_map()
-        countries = regions["country"].to_list()
-        con.execute(
-            "CREATE TYPE country_code AS ENUM ("
-            + ", ".join("'" + c.replace("'", "''") + "'" for c in countries) + ")"
-        )
-        con.execute("SET VARIABLE region_of = ?::VARCHAR[]", [regions["region"].to_list()])
-        con.execute("SET VARIABLE known_regions = ?::VARCHAR[]", [list(REGIONS)])
-
     def finalise(self) -> list[Reject]:
-        """Normalise, derive ids and regions, validate; return all rejects in file, line order."""
+        """Set the invalid records aside, resolve repeated ids; return all rejects in order."""
         if self._finalised:
             return self.all_rejects()
+        self._wait()
         con = self._require()
-        self._install_lookups(con)
-        con.execute(
-            f"""
-            CREATE TABLE checked AS
-            WITH norm AS (
-                SELECT
-                    file_no, seq, line,
-                    nullif(trim(id), '') AS raw_id,
-                    nullif(trim(url), '') AS url,
-                    title,
-                    nullif(trim(source), '') AS source,
-                    published,
-                    list_distinct(list_filter(list_transform(coalesce(themes, []),
-                                  lambda t: trim(t)),
-                                  lambda t: t IS NOT NULL AND t <> '')) AS themes,
-                    list_distinct(list_filter(list_transform(coalesce(countries, []),
-                                  lambda c: upper(trim(c))),
-                                  lambda c: c IS NOT NULL AND c <> '')) AS countries,
-                    list_distinct(list_filter(list_transform(coalesce(regions, []),
-                                  lambda r: trim(r)),
-                                  lambda r: r IS NOT NULL AND r <> '')) AS regions,
-                    nullif(upper(trim(source_country)), '') AS source_country,
-                    nullif(trim(language), '') AS language,
-                    tone,
-                    summary
-                FROM staged
-            ),
-            coded AS (
-                SELECT norm.*,
-                    list_filter(countries, lambda c: try_cast(c AS country_code) IS NULL)[1]
-                        AS bad_country,
-                    list_filter(regions, lambda r: NOT list_contains(
-                        getvariable('known_regions'), r))[1] AS bad_region
-                FROM norm
-            ),
-            checked_rows AS (
-            SELECT
-                coalesce(
-                    raw_id,
-                    'url-' || substr(sha256(
-                        regexp_replace(
-                            regexp_replace(
-                                lower(regexp_extract(url, '^([a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)'))
-                                || regexp_replace(url, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*', ''),
-                                '#.*$', ''),
-                            '/+$', '')), 1, 20),
-                    'sha-' || substr(sha256(
-                        coalesce(title, '') || chr(31)
-                        || strftime(published, '%Y-%m-%dT%H:%M:%S.%f')
-                        || chr(31) || coalesce(source, '')), 1, 20)
-                ) AS id,
-                file_no, seq, line, url, title, source, published,
-                list_sort(themes) AS themes,
-                list_sort(countries) AS countries,
-                CASE WHEN bad_country IS NULL AND bad_region IS NULL THEN
-                    list_sort(list_distinct(list_concat(regions, list_transform(countries,
-                        lambda c: getvariable('region_of')[enum_code(c::country_code) + 1]))))
-                END AS regions,
-                source_country, language, tone, summary,
-                CASE
-                    WHEN title IS NULL THEN 'missing required field "title"'
-                    WHEN published IS NULL THEN 'missing required field "published"'
-                    WHEN len(themes) > {MAX_THEMES_PER_ARTICLE}
-                        THEN 'too many themes (' || len(themes) || ' > {MAX_THEMES_PER_ARTICLE})'
-                    WHEN len(countries) > {MAX_COUNTRIES_PER_ARTICLE}
-                        THEN 'too many countries (' || len(countries)
-                             || ' > {MAX_COUNTRIES_PER_ARTICLE})'
-                    WHEN list_bool_or(list_transform(themes,
-                            lambda t: length(t) > {MAX_THEME_ID_LENGTH}))
-                         OR regexp_matches(array_to_string(themes, ' '), '[\\x00-\\x1f\\x7f]')
-                        THEN 'invalid theme id (longer than {MAX_THEME_ID_LENGTH} characters '
-                             || 'or holding control characters)'
-                    WHEN bad_country IS NOT NULL
-                        THEN 'country ' || bad_country || ' is not an ISO 3166-1 alpha-2 code'
-                    WHEN source_country IS NOT NULL
-                         AND try_cast(source_country AS country_code) IS NULL
-                        THEN 'source_country ' || source_country
-                             || ' is not an ISO 3166-1 alpha-2 code'
-                    WHEN bad_region IS NOT NULL
-                        THEN 'unknown region ' || bad_region
-                             || ' (known: {", ".join(REGIONS)})'
-                    ELSE NULL
-                END AS problem
-            FROM coded
+        rejected, duplicates = con.sql(
+            "SELECT count(*) FILTER (problem IS NOT NULL), "
+            "count(*) FILTER (problem IS NULL) - count(DISTINCT id) FILTER (problem IS NULL) "
+            "FROM staged"
+        ).fetchall()[0]
+        if rejected:
+            con.execute(
+                "INSERT INTO staged_rejects SELECT file_no, line, problem FROM staged "
+                "WHERE problem IS NOT NULL"
             )
-            SELECT *, (published AT TIME ZONE 'UTC')::DATE AS day, {_CONTENT_HASH} AS content_hash
-            FROM checked_rows
-            """
-        )
-        con.execute(
-            "INSERT INTO staged_rejects SELECT file_no, line, problem FROM checked "
-            "WHERE problem IS NOT NULL"
-        )
-        duplicates = con.sql(
-            "SELECT count(*) - count(DISTINCT id) FROM checked WHERE problem IS NULL"
-        ).fetchall()[0][0]
+            con.execute("DELETE FROM staged WHERE problem IS NOT NULL")
         if not duplicates:
-            # The usual case: no second table, the checked one minus its rejects is final.
-            con.execute("DELETE FROM checked WHERE problem IS NOT NULL")
-            con.execute("ALTER TABLE checked RENAME TO final")
-            con.execute("DROP TABLE staged")  # in memory: hold one copy of the import, not two
+            # The usual case: the staged rows are the final ones, no second copy.
+            con.execute("ALTER TABLE staged RENAME TO final")
             self._finalised = True
             return self.all_rejects()
         if self.on_duplicate == "last":
             good = """
-                SELECT * EXCLUDE (rn, problem) FROM (
+                SELECT * EXCLUDE (rn) FROM (
                     SELECT *, row_number() OVER (PARTITION BY id ORDER BY seq DESC) AS rn
-                    FROM checked WHERE problem IS NULL
+                    FROM staged
                 ) WHERE rn = 1
             """
         else:
@@ -390,7 +421,7 @@ class Staging:
                 FROM (
                     SELECT * EXCLUDE (rn) FROM (
                         SELECT *, row_number() OVER (PARTITION BY id ORDER BY seq) AS rn
-                        FROM checked WHERE problem IS NULL
+                        FROM staged
                     ) WHERE rn = 1
                 ) AS first_rec
                 JOIN (
@@ -398,7 +429,7 @@ class Staging:
                         list_sort(list_distinct(flatten(list(themes)))) AS themes,
                         list_sort(list_distinct(flatten(list(countries)))) AS countries,
                         list_sort(list_distinct(flatten(list(regions)))) AS regions
-                    FROM checked WHERE problem IS NULL GROUP BY id
+                    FROM staged GROUP BY id
                 ) AS u USING (id)
             """
         con.execute(
@@ -407,7 +438,6 @@ class Staging:
             SELECT * REPLACE ({_CONTENT_HASH} AS content_hash) FROM ({good}) AS g
             """
         )
-        con.execute("DROP TABLE checked")
         con.execute("DROP TABLE staged")
         self._finalised = True
         return self.all_rejects()
@@ -448,35 +478,40 @@ class Staging:
         timeout: float | None = None,
         on_wait: db.WaitCallback | None = None,
     ) -> ImportResult:
-        """Merge the staged import into the database in one transaction; idempotent by id."""
+        """Merge the staged import into the database in one transaction; idempotent by id.
+
+        The database file is attached to the staging database, so the staged rows go into its
+        tables straight from where they are, in parallel, without a copy in between.
+        """
         rejects = self.finalise()
         reject_counts = self.reject_counts()
         con = self._require()
-        # While the merge runs, the staged records wait on disk rather than beside its memory.
-        con.execute(f"SET memory_limit = '{MERGE_STAGING_MEMORY}'")
         finished_at = datetime.now(UTC)
-        with db.writing(db_path, timeout=timeout, on_wait=on_wait) as main:
-            # The merge's temporary tables hold the whole import: spill them rather than grow.
-            main.execute(f"SET memory_limit = '{self._memory_limit}'")
-            main.execute(f"SET temp_directory = '{self._dir / 'spill-merge'}'")
-            # The staged records stream from the staging database into the merge as Arrow.
-            main.register("_staged_final", con.sql("SELECT * FROM final").to_arrow_reader(
-                STREAM_ROWS))
+        _attach(con, db_path, timeout=timeout, on_wait=on_wait)
+        try:
+            con.execute(f"USE {TARGET}")
+            schema.migrate(con)
+            taxonomy.sync_reference_data(con)
+            con.execute("BEGIN TRANSACTION")
             try:
-                main.execute("BEGIN TRANSACTION")
-                try:
-                    counts = _merge(main, self.files, reject_counts, rejects, finished_at)
-                    main.execute("COMMIT")
-                except BaseException:
-                    main.execute("ROLLBACK")
-                    raise
-            finally:
-                main.unregister("_staged_final")
+                counts = _merge(con, self.files, reject_counts, rejects, finished_at)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"USE {self._catalog}")
+                con.execute(f"DETACH {TARGET}")
         self.close()
         return ImportResult(files=counts, rejects=rejects)
 
     def close(self) -> None:
         """Drop the staging database and its spill folder."""
+        for job in self._pending:
+            job.cancel()
+        self._worker.shutdown(wait=True)
+        self._pending.clear()
         if self._con is not None:
             with contextlib.suppress(Exception):
                 self._con.close()
@@ -490,59 +525,99 @@ class Staging:
         self.close()
 
 
+TARGET = "softpower_target"  # the database file's name while attached to the staging database
+_FINAL = "memory.main.final"
+
+
+def _attach(
+    con: duckdb.DuckDBPyConnection,
+    path: str | os.PathLike[str],
+    *,
+    timeout: float | None = None,
+    on_wait: db.WaitCallback | None = None,
+) -> None:
+    """Attach the database file read-write as TARGET, waiting with backoff while it is locked
+    (the same waits, messages and errors as `db.connect`)."""
+    path = Path(path)
+    timeout = db.lock_timeout() if timeout is None else timeout
+    start = time.monotonic()
+    delay = 0.05
+    while True:
+        try:
+            con.execute(f"ATTACH $path AS {TARGET}", {"path": str(path)})
+            return
+        except (duckdb.IOException, duckdb.ConnectionException, duckdb.BinderException,
+                duckdb.CatalogException) as exc:
+            if not db._is_lock_error(exc):
+                raise db.StoreError(f"cannot open database {path}: {exc}") from None
+            waited = time.monotonic() - start
+            if waited >= timeout:
+                raise db.StoreLockedError(
+                    f"database {path} is still locked by another process after {waited:.0f} s "
+                    f"(an import or another writer); try again later or raise "
+                    f"SOFTPOWER_LOCK_TIMEOUT"
+                ) from None
+            if on_wait is not None:
+                on_wait(f"waiting for another process to release {path.name}", waited)
+            time.sleep(min(delay * (0.5 + random.random()), max(0.0, timeout - waited)))
+            delay = min(delay * 2, 1.0)
+
+
 def _merge(
-    main: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection,
     files: list[FileCounts],
     reject_counts: dict[int, int],
     rejects: list[Reject],
     finished_at: datetime,
 ) -> list[FileCounts]:
-    """The body of the import transaction (the caller begins and commits)."""
+    """The body of the import transaction (the caller begins and commits).
+
+    `con` is the staging connection with the database file attached and in use; the staged rows
+    are `memory.main.final`. Only the narrow classification of the ids the database already holds
+    is materialised: new articles take `aid` = the highest aid so far + their staging sequence
+    number, so a first import into an empty file needs no join and no sort.
+    """
     first_import = int(
-        main.sql("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
+        con.sql("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
     )
-    base_aid = int(main.sql("SELECT coalesce(max(aid), 0) FROM articles").fetchall()[0][0])
-    main.execute(
+    base_aid, stored = (int(v) for v in con.sql(
+        "SELECT coalesce(max(aid), 0), count(*) FROM articles").fetchall()[0])
+    if stored:
+        # The staged ids the file already holds: their aid, and whether the content changed.
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _old AS
+            SELECT f.seq, a.aid, a.content_hash = f.content_hash AS same
+            FROM {_FINAL} f JOIN articles a ON a.id = f.id
+            """
+        )
+        rows = f"""
+            SELECT coalesce(o.aid, {base_aid} + f.seq) AS aid,
+                {first_import} + f.file_no AS import_id, f.*
+            FROM {_FINAL} f LEFT JOIN _old o ON o.seq = f.seq
+            WHERE o.same IS NOT TRUE
         """
-        CREATE OR REPLACE TEMP TABLE _cls AS
-        SELECT f.*, a.aid AS old_aid,
-            CASE WHEN a.aid IS NULL THEN 'new'
-                 WHEN a.content_hash = f.content_hash THEN 'unchanged'
-                 ELSE 'updated' END AS status
-        FROM _staged_final f LEFT JOIN articles a ON a.id = f.id
+        for table in ("article_themes", "article_countries", "article_regions", "articles"):
+            con.execute(
+                f"DELETE FROM {table} WHERE aid IN (SELECT aid FROM _old WHERE NOT same)"
+            )
+        per_status = f"""
+            SELECT f.file_no, CASE WHEN o.seq IS NULL THEN 'new'
+                                   WHEN o.same THEN 'unchanged' ELSE 'updated' END, count(*)
+            FROM {_FINAL} f LEFT JOIN _old o ON o.seq = f.seq GROUP BY ALL
         """
-    )
-    # New articles get aids in publication order; only the narrow (id, published) pairs are sorted.
-    main.execute(
+        changed = "SELECT aid FROM _old WHERE NOT same"
+    else:
+        rows = f"""
+            SELECT {base_aid} + f.seq AS aid, {first_import} + f.file_no AS import_id, f.*
+            FROM {_FINAL} f
         """
-        CREATE OR REPLACE TEMP TABLE _new_aids AS
-        SELECT id, $base + row_number() OVER (ORDER BY published, id) AS aid
-        FROM _cls WHERE status = 'new'
-        """,
-        {"base": base_aid},
-    )
-    main.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _ins AS
-        SELECT
-            coalesce(c.old_aid, n.aid) AS aid,
-            $first + c.file_no AS import_id,
-            c.* EXCLUDE (old_aid)
-        FROM _cls c LEFT JOIN _new_aids n ON n.id = c.id
-        WHERE c.status <> 'unchanged'
-        """,
-        {"first": first_import},
-    )
-    main.execute(
-        """
-        DELETE FROM article_themes WHERE aid IN (SELECT aid FROM _ins WHERE status = 'updated');
-        DELETE FROM article_countries WHERE aid IN (SELECT aid FROM _ins WHERE status = 'updated');
-        DELETE FROM article_regions WHERE aid IN (SELECT aid FROM _ins WHERE status = 'updated');
-        DELETE FROM articles WHERE aid IN (SELECT aid FROM _ins WHERE status = 'updated');
-        """
-    )
+        per_status = f"SELECT file_no, 'new', count(*) FROM {_FINAL} GROUP BY ALL"
+        changed = None
+    # The rows to write (new and updated), read from the staged rows by every insert below.
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _ins AS {rows}")
     # New themes: attribute each to the first file (in order) that uses it.
-    main.execute(
+    con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _new_themes AS
         SELECT theme, min(file_no) AS file_no
@@ -551,35 +626,24 @@ def _merge(
         GROUP BY theme
         """
     )
-    main.execute(
+    con.execute(
         "INSERT INTO themes SELECT theme, theme, NULL, NULL, 'import' FROM _new_themes"
     )
-    main.execute(
+    con.execute(
         """
         INSERT INTO articles
         SELECT aid, id, url, title, source, (published AT TIME ZONE 'UTC')::TIMESTAMP, day,
                source_country, language, tone, summary, content_hash, import_id
-        FROM _ins ORDER BY published, aid
+        FROM _ins
         """
     )
-    main.execute(
-        "INSERT INTO article_themes SELECT aid, unnest(themes) FROM _ins ORDER BY aid"
-    )
-    main.execute(
-        "INSERT INTO article_countries SELECT aid, unnest(countries) FROM _ins ORDER BY aid"
-    )
-    main.execute(
-        "INSERT INTO article_regions SELECT aid, unnest(regions) FROM _ins ORDER BY aid"
-    )
-    per_file = {
-        (int(f), s): int(n)
-        for f, s, n in main.sql(
-            "SELECT file_no, status, count(*) FROM _cls GROUP BY ALL"
-        ).fetchall()
-    }
+    con.execute("INSERT INTO article_themes SELECT aid, unnest(themes) FROM _ins")
+    con.execute("INSERT INTO article_countries SELECT aid, unnest(countries) FROM _ins")
+    con.execute("INSERT INTO article_regions SELECT aid, unnest(regions) FROM _ins")
+    per_file = {(int(f), s): int(n) for f, s, n in con.sql(per_status).fetchall()}
     new_themes = {
         int(f): int(n)
-        for f, n in main.sql("SELECT file_no, count(*) FROM _new_themes GROUP BY ALL").fetchall()
+        for f, n in con.sql("SELECT file_no, count(*) FROM _new_themes GROUP BY ALL").fetchall()
     }
     out: list[FileCounts] = []
     for i, fc in enumerate(files):
@@ -596,7 +660,7 @@ def _merge(
             new_themes=new_themes.get(i, 0),
         )
         out.append(done)
-        main.execute(
+        con.execute(
             "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 first_import + i, done.path, done.sha256, done.format, done.started_at,
@@ -616,10 +680,15 @@ def _merge(
                 "reason": pa.array([r.reason for r in rejects], pa.string()),
             }
         )
-        main.register("_rejects", frame)
-        main.execute("INSERT INTO rejects SELECT * FROM _rejects")
-        main.unregister("_rejects")
-    facts.after_import(main, "SELECT aid FROM _ins", [first_import + i for i in range(len(files))])
-    for name in ("_cls", "_new_aids", "_ins", "_new_themes"):
-        main.execute(f"DROP TABLE IF EXISTS {name}")
+        con.register("_rejects", frame)
+        con.execute("INSERT INTO rejects SELECT * FROM _rejects")
+        con.unregister("_rejects")
+    facts.after_import(
+        con, "SELECT aid FROM _ins", [first_import + i for i in range(len(files))],
+        rows_sql="SELECT aid, day, source, themes, regions FROM _ins",
+        replaced_aids_sql=changed,
+    )
+    con.execute("DROP VIEW IF EXISTS _ins")
+    for name in ("_old", "_new_themes"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
     return out
