@@ -195,6 +195,14 @@ def _display(row: dict[str, Any] | None) -> tuple[str, ...]:
 class ArticleTable(FastDataTable):
     """The fastdatatable widget, reading exactly the rows about to be drawn in one fetch."""
 
+    def set_column_widths(self, widths: Sequence[int]) -> None:
+        """Give the columns new widths in place (cursor, scroll and rows read are kept)."""
+        self._column_widths = list(widths)
+        self._ordered_columns = None
+        self._clear_caches()
+        self._update_dimensions([])
+        self.refresh()
+
     def render_lines(self, crop: Region) -> list[Strip]:
         backend = self.backend
         if isinstance(backend, ArticleRows) and backend.row_count:
@@ -276,21 +284,14 @@ class ArticlesTab(TabBase):
                             classes="tab-body")
 
     def on_resize(self) -> None:
-        """Give the title the room the new width has (the rows read so far are kept)."""
+        """Give the title the room the new width has."""
         rows = self.rows
         widths = self._widths()
         if rows is None or not self.size.width or list(rows.column_content_widths) == widths:
             return
-        old = self.query(ArticleTable)
-        cursor = old.first().cursor_row if old else 0
-        had_focus = any(t.has_focus for t in old)
-        old.remove()
         rows.set_widths(widths)
-        table = self._table(rows)
-        self.mount(table)
-        table.call_after_refresh(table.move_cursor, row=cursor)  # scrolls once it has a size
-        if had_focus:
-            table.focus()
+        for table in self.query(ArticleTable):
+            table.set_column_widths(widths)
 
     def _widths(self) -> list[int]:
         fixed = sum(FIXED_WIDTHS.values()) + 2 * len(COLUMNS) + 2
