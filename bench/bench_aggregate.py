@@ -245,7 +245,9 @@ def main() -> None:
         contenders["facts.current"] = lambda: facts.current(con)
         contenders["facts.series_counts"] = lambda: facts.series_counts(con, series, **window)
         contenders["facts.period_totals"] = lambda: facts.period_totals(con, **window)
+        load_before = os.getloadavg()[0]
         timings = interleaved(contenders, runs)
+        load_after = os.getloadavg()[0]
         t_ours, t_hand, t_plain = timings["ours"], timings["hand"], timings["plain"]
         t_polars, t_pandas = timings["polars"], timings.get("pandas")
     finally:
@@ -282,7 +284,8 @@ def main() -> None:
                               align="lrr"),
         "",
         "Contenders take turns, run by run (one warm-up each), so load from elsewhere on this "
-        "shared machine falls on all of them alike.",
+        "shared machine falls on all of them alike; the 1-minute load average on the "
+        f"{os.cpu_count()} cores was {load_before:.1f} before and {load_after:.1f} after.",
         "",
         "Where ours spends its time (the same queries timed alone, medians): "
         f"`facts.current` {timings['facts.current'].text()}, "
