@@ -4,16 +4,25 @@ A corpus of `--articles` canonical articles is generated once (vectorised, in Du
 as JSONL, CSV (lists joined with ';') and Parquet into bench/.cache/. Per format, in one process:
   raw     DuckDB `read_json` / `read_csv` / `read_parquet` into a plain table of a fresh file,
   import  `importers.run.run_import` into a fresh database (read, validate, stage, commit),
-each the median of `--runs` runs. Results go to the "import" section of docs/benchmarks.md.
+raw and ours called in turn, `--runs` rounds; medians of wall and CPU time. With
+`--memory-articles N` the peak memory of `softpower-tui import` of an N-article file is measured
+too (a subprocess per format). Results go to the "import" section of docs/benchmarks.md.
 
-    uv run python bench/bench_import.py [--articles 1000000] [--runs 3] [--quick]
+    uv run --group bench python bench/bench_import.py [--articles 1000000] [--runs 3]
+        [--formats jsonl,csv,parquet] [--memory-articles 10000000] [--quick] [--out FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
+import statistics
 import sys
 import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -29,6 +38,7 @@ from importers.run import run_import  # noqa: E402
 FORMATS = ("jsonl", "csv", "parquet")
 TARGET_RATIO = 2.0
 TARGET_JSONL_RATE = 250_000
+TARGET_PEAK = 2_000_000_000  # bytes (decimal GB, as printed)
 
 WHERE_THE_TIME_GOES = (
     "**Targets not met.** Reading is not the bottleneck: the JSONL reader (lines split with "
@@ -115,6 +125,46 @@ def our_import(path: Path, workdir: Path) -> None:
         raise SystemExit(f"benchmark corpus produced {result.rejected} rejects")
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far (every thread, DuckDB's included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def interleaved(fns: dict[str, Callable[[], None]], runs: int) -> dict[str, Measured]:
+    """Each function once untimed, then `runs` rounds calling each in turn, so that a change in
+    the load of the shared machine falls on all of them alike. Wall and CPU time per call."""
+    for fn in fns.values():
+        fn()
+    walls: dict[str, list[float]] = {name: [] for name in fns}
+    cpus: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(max(1, runs)):
+        for name, fn in fns.items():
+            cpu, wall = cpu_seconds(), time.perf_counter()
+            fn()
+            walls[name].append(time.perf_counter() - wall)
+            cpus[name].append(cpu_seconds() - cpu)
+    return {name: Measured(common.Timing(tuple(walls[name])), statistics.median(cpus[name]))
+            for name in fns}
+
+
+@dataclass
+class Measured:
+    wall: common.Timing
+    cpu: float  # median CPU seconds
+
+
+def peak_memory(path: Path, workdir: Path) -> tuple[float, int]:
+    """Wall time and peak resident memory of `softpower-tui import PATH` into a fresh file."""
+    db = workdir / "memory.duckdb"
+    db.unlink(missing_ok=True)
+    env = {**os.environ, "TMPDIR": str(workdir)}
+    run = common.run_measured([*common.softpower_cmd(), "--db", str(db), "import", str(path)],
+                              env=env).check("import")
+    db.unlink(missing_ok=True)
+    return run.seconds, run.peak_rss
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1_000_000)
@@ -123,6 +173,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a smoke run on 3,000 articles")
     parser.add_argument("--formats", default=",".join(FORMATS),
                         help="comma-separated subset of jsonl,csv,parquet")
+    parser.add_argument("--memory-articles", type=int, default=0,
+                        help="also measure the peak memory of `softpower-tui import` of a "
+                        "corpus of this size per format (e.g. 10000000; 0: not measured)")
     parser.add_argument("--out", help="write the section to this file instead of "
                         "docs/benchmarks.md")
     args = parser.parse_args()
@@ -130,37 +183,72 @@ def main() -> None:
     runs = 1 if args.quick else args.runs
     wanted = [f.strip() for f in args.formats.split(",") if f.strip()]
     files = {fmt: path for fmt, path in corpus_files(articles).items() if fmt in wanted}
+    memory_articles = 3_000 if args.quick and args.memory_articles else args.memory_articles
     rows = []
+    memory_rows = []
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         workdir = Path(tmp)
         for fmt, path in files.items():
-            raw = common.time_runs(lambda: raw_ingest(fmt, path, workdir), runs=runs)  # noqa: B023
-            ours = common.time_runs(lambda: our_import(path, workdir), runs=runs)  # noqa: B023
-            rate = articles / ours.median
-            ratio = ours.median / raw.median
-            rows.append((fmt, path.stat().st_size, raw, ours, rate, ratio))
-            print(f"{fmt}: raw {raw.text()}, ours {ours.text()}, {rate:,.0f} articles/s, "
-                  f"{ratio:.2f}× raw", flush=True)
+            got = interleaved({
+                "raw": lambda: raw_ingest(fmt, path, workdir),  # noqa: B023
+                "ours": lambda: our_import(path, workdir),  # noqa: B023
+            }, runs)
+            raw, ours = got["raw"], got["ours"]
+            rate = articles / ours.wall.median
+            ratio = ours.wall.median / raw.wall.median
+            cpu_ratio = ours.cpu / raw.cpu
+            rows.append((fmt, path.stat().st_size, raw, ours, rate, ratio, cpu_ratio))
+            print(f"{fmt}: raw {raw.wall.text()} (CPU {raw.cpu:.1f} s), ours {ours.wall.text()} "
+                  f"(CPU {ours.cpu:.1f} s), {rate:,.0f} articles/s, {ratio:.2f}× raw, "
+                  f"CPU {cpu_ratio:.2f}× raw", flush=True)
+        if memory_articles:
+            big = corpus_files(memory_articles)
+            for fmt in wanted:
+                seconds, peak = peak_memory(big[fmt], workdir)
+                memory_rows.append((fmt, big[fmt].stat().st_size, seconds, peak))
+                print(f"{fmt} {memory_articles:,}: {seconds:.1f} s, peak "
+                      f"{common.fmt_bytes(peak)}", flush=True)
     lines = [
         "## Import: JSONL, CSV, Parquet",
         "",
         f"{articles:,} canonical articles per file (generated by the script, lists of themes "
         "and countries, 25% without a theme). *raw* is DuckDB's own reader into a plain table "
         "of a fresh file; *ours* is the whole import (read, validate, stage, commit into a fresh "
-        f"database). Medians of {runs} run(s). Targets: ours ≤ {TARGET_RATIO:g}× raw, JSONL ≥ "
-        f"{TARGET_JSONL_RATE:,} articles/s.",
+        f"database, facts included). Medians of {runs} run(s), raw and ours called in turn in "
+        "one process; CPU is the process's user + system time (all threads), which the load "
+        "of the shared machine disturbs much less than wall time. Targets: ours ≤ "
+        f"{TARGET_RATIO:g}× raw, JSONL ≥ {TARGET_JSONL_RATE:,} articles/s.",
         "",
-        "| format | file | raw ingest | our import | articles/s | ours / raw |",
-        "|---|---|---|---|---|---|",
+        "| format | file | raw ingest | our import | articles/s | ours / raw | CPU raw | "
+        "CPU ours | CPU ours / raw |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for fmt, size, raw, ours, rate, ratio in rows:
-        lines.append(f"| {fmt} | {common.fmt_bytes(size)} | {raw.text()} | {ours.text()} | "
-                     f"{rate:,.0f} | {ratio:.2f}× |")
+    for fmt, size, raw, ours, rate, ratio, cpu_ratio in rows:
+        lines.append(f"| {fmt} | {common.fmt_bytes(size)} | {raw.wall.text()} | "
+                     f"{ours.wall.text()} | {rate:,.0f} | {ratio:.2f}× | {raw.cpu:.1f} s | "
+                     f"{ours.cpu:.1f} s | {cpu_ratio:.2f}× |")
+    if memory_rows:
+        lines += [
+            "",
+            f"Peak memory of `softpower-tui import FILE` ({memory_articles:,} articles, a fresh "
+            f"database, one run each; target < {common.fmt_bytes(TARGET_PEAK)}):",
+            "",
+            "| format | file | wall | peak resident memory |",
+            "|---|---|---|---|",
+        ]
+        for fmt, size, seconds, peak in memory_rows:
+            mark = "✓" if peak < TARGET_PEAK else "✗"
+            lines.append(f"| {fmt} | {common.fmt_bytes(size)} | {seconds:.1f} s | "
+                         f"{common.fmt_bytes(peak)} {mark} |")
     met = all(r[5] <= TARGET_RATIO for r in rows) and all(
         r[4] >= TARGET_JSONL_RATE for r in rows if r[0] == "jsonl")
     lines += ["", WHERE_THE_TIME_GOES if not met else "Both targets are met."]
     argv = [f"--articles {articles}" if not args.quick else "--quick", f"--runs {runs}"]
-    command = "uv run python bench/bench_import.py " + " ".join(argv)
+    if args.formats != ",".join(FORMATS):
+        argv.append(f"--formats {args.formats}")
+    if args.memory_articles:
+        argv.append(f"--memory-articles {args.memory_articles}")
+    command = "uv run --group bench python bench/bench_import.py " + " ".join(argv)
     out = Path(args.out) if args.out else None
     if args.quick and out is None:
         out = common.cache_dir() / "quick" / "benchmarks.md"
