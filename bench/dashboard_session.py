@@ -27,23 +27,10 @@ SIZE = (120, 36)
 
 
 def make_app(db: Path) -> Any:
-    """The dashboard app on `db`: the App subclass of `tui.app`, given the path by keyword."""
-    import inspect
+    """The dashboard on `db`, without polling for new imports (nothing imports meanwhile)."""
+    from tui.app import DashboardApp
 
-    from textual.app import App
-
-    import tui.app
-
-    classes = [c for c in vars(tui.app).values()
-               if inspect.isclass(c) and issubclass(c, App) and c.__module__ == "tui.app"]
-    if not classes:
-        raise SystemExit("tui.app defines no Textual App")
-    app_class = classes[0]
-    parameters = inspect.signature(app_class).parameters
-    for name in ("db_path", "db", "database", "path"):
-        if name in parameters:
-            return app_class(**{name: db})
-    return app_class(db)
+    return DashboardApp(db_path=db, poll_seconds=0)
 
 
 async def settle(app: Any, pilot: Any) -> None:
@@ -92,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--keys", default="w,m",
+    parser.add_argument("--keys", default="g,m",
                         help="comma-separated keys that change the view, pressed in turn")
     args = parser.parse_args(argv)
     common.hide_pandas()  # as installed for users

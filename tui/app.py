@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -50,6 +51,9 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 SPINNER_ASCII = "|/-\\"
 HISTORY_LIMIT = 500
 WIDE = 120  # terminal width from which the filter panel opens by default
+# Seconds the other tabs wait after the current one is drawn before they are read: a key pressed
+# meanwhile cancels them, so quick successive keys only ever read what is on screen.
+PRELOAD_DELAY = 0.3
 
 
 def tab_of(table: str) -> str:
@@ -224,6 +228,7 @@ class DashboardApp(App[None]):
         keymap: Mapping[str, str] | None = None,
         config_path: Path | None = None,
         poll_seconds: float = 3.0,
+        preload_delay: float = PRELOAD_DELAY,
     ) -> None:
         super().__init__()
         self.db_path = Path(db_path)
@@ -233,6 +238,7 @@ class DashboardApp(App[None]):
         self.cwd = cwd or Path.cwd()
         self.config_path = config_path or config_dir()
         self.poll_seconds = poll_seconds
+        self.preload_delay = preload_delay
         self.history: list[ViewSpec] = [view or ViewSpec()]
         self.position = 0
         self.info: dict[str, Any] = {}
@@ -427,8 +433,6 @@ class DashboardApp(App[None]):
         current = tab_of(self.spec.table)
         order = [current] + [t for t in TABS if t != current]
         self.loading = current
-        for tab in TABS:
-            self.tab_widget(tab).set_busy(True)
         self._draw_status()
         self._load_view(self.spec, order)
 
@@ -437,21 +441,25 @@ class DashboardApp(App[None]):
         worker = get_current_worker()
         try:
             with self._view_connection() as con:
-                for index, tab in enumerate(order):
-                    if worker.is_cancelled:
-                        return
+                payload = self._query_tab(con, spec, order[0])
+                if worker.is_cancelled:
+                    return
+                self.post_message(TabLoaded(spec, order[0], payload))
+                overview = aggregate.overview(con, spec)
+                overview["demo"] = is_demo(con)
+                overview["import_id"] = con.sql(
+                    "SELECT max(import_id) FROM imports").fetchall()[0][0]
+                if worker.is_cancelled:
+                    return
+                self.post_message(OverviewLoaded(spec, overview))
+            if not self._pause(worker, self.preload_delay):
+                return
+            with self._view_connection() as con:
+                for tab in order[1:]:
                     payload = self._query_tab(con, spec, tab)
                     if worker.is_cancelled:
                         return
                     self.post_message(TabLoaded(spec, tab, payload))
-                    if index == 0:
-                        overview = aggregate.overview(con, spec)
-                        overview["demo"] = is_demo(con)
-                        overview["import_id"] = con.sql(
-                            "SELECT max(import_id) FROM imports").fetchall()[0][0]
-                        if worker.is_cancelled:
-                            return
-                        self.post_message(OverviewLoaded(spec, overview))
         except duckdb.InterruptException:
             return
         except (StoreError, duckdb.Error, OSError) as exc:
@@ -459,6 +467,16 @@ class DashboardApp(App[None]):
                 self.post_message(LoadFailed(str(exc)))
             return
         self.post_message(LoadFinished(spec))
+
+    @staticmethod
+    def _pause(worker: Any, seconds: float) -> bool:
+        """Sleep in a worker unless it is cancelled meanwhile; False when it was."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if worker.is_cancelled:
+                return False
+            time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+        return not worker.is_cancelled
 
     def _query_tab(self, con: duckdb.DuckDBPyConnection, spec: ViewSpec,
                    tab: str) -> tuple[Any, ...]:
@@ -484,7 +502,6 @@ class DashboardApp(App[None]):
             return
         tab = message.tab
         widget = self.tab_widget(tab)
-        widget.set_busy(False)
         spec = self.spec.replace(table="spikes" if self.spec.table == "spikes" and tab == "trends"
                                  else tab)
         if tab == "articles":
@@ -502,8 +519,8 @@ class DashboardApp(App[None]):
     def _tab_note(self, tab: str, payload: tuple[Any, ...]) -> str:
         first = payload[0]
         if tab == "trends":
-            series = first.select("theme", *(["region"] if "region" in first.columns else []))
-            n = series.unique().height
+            n = first.select(pl.struct(
+                "theme", *(["region"] if "region" in first.columns else [])).n_unique()).item()
             return f"{n:,} series, {first['period'].n_unique() if first.height else 0:,} periods"
         if tab == "articles":
             return f"{len(first):,} articles"
@@ -526,9 +543,7 @@ class DashboardApp(App[None]):
         self.status_text = message.error
         self.query_one("#status", Static).update(literal(message.error, style="bold"))
         for tab in TABS:
-            widget = self.tab_widget(tab)
-            widget.set_busy(False)
-            widget.show_error(message.error)
+            self.tab_widget(tab).show_error(message.error)
 
     def on_status_note(self, message: StatusNote) -> None:
         self.set_status(message.text)
@@ -766,9 +781,11 @@ class DashboardApp(App[None]):
         if message.exists:
             self._confirm_overwrite(self.spec, message.request)
         elif message.result is not None:
-            text = f"wrote {message.result.rows:,} rows to {message.result.path}"
+            path = message.result.path
+            where = f"{path.name} in {path.parent}" if path else "stdout"
+            text = f"wrote {message.result.rows:,} rows to {where}"
             self.set_status(text)
-            self.notify(text, title="Export")
+            self.notify(f"wrote {message.result.rows:,} rows to {path}", title="Export")
         else:
             self.set_status(f"export failed: {message.error}")
             self.notify(message.error, title="Export failed", severity="error")

@@ -29,8 +29,9 @@ def db() -> Path:
 
 
 def make_app(db: Path, tmp_path: Path, **kwargs: object) -> DashboardApp:
-    return DashboardApp(db_path=db, poll_seconds=0, cwd=tmp_path, config_path=tmp_path / "cfg",
-                        **kwargs)  # type: ignore[arg-type]
+    return DashboardApp(
+        db_path=db, poll_seconds=0, preload_delay=0, cwd=tmp_path, config_path=tmp_path / "cfg",
+        **kwargs)  # type: ignore[arg-type]
 
 
 def text(app: DashboardApp, selector: str) -> str:

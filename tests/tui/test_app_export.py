@@ -26,8 +26,9 @@ def db() -> Path:
 
 
 def make_app(db: Path, cwd: Path, view: ViewSpec | None = None) -> DashboardApp:
-    return DashboardApp(db_path=db, poll_seconds=0, cwd=cwd, config_path=cwd / "cfg",
-                        clock=lambda: NOW, view=view)
+    return DashboardApp(
+        db_path=db, poll_seconds=0, preload_delay=0, cwd=cwd, config_path=cwd / "cfg",
+        clock=lambda: NOW, view=view)
 
 
 def cli_export(db: Path, out: Path, *args: str) -> bytes:
@@ -69,7 +70,9 @@ async def test_export_of_each_tab_equals_the_cli(db: Path, tmp_path: Path, key: 
         expected = cli_export(db, tmp_path / f"cli-{table}.csv", *VIEW_FLAGS, "--table", table)
         assert written.read_bytes() == expected
         rows = expected.count(b"\n") - 1
-        assert f"wrote {rows:,} rows to {written.resolve()}" in status(app)
+        full = written.resolve()
+        assert f"wrote {rows:,} rows to {full.name} in {full.parent}" in status(app)
+        assert any(f"wrote {rows:,} rows to {full}" == n.message for n in app._notifications)
 
 
 async def test_export_formats_and_escape(db: Path, tmp_path: Path) -> None:

@@ -32,8 +32,9 @@ def db() -> Path:
 
 
 def make_app(db: Path, tmp_path: Path, view: ViewSpec | None = None) -> DashboardApp:
-    return DashboardApp(db_path=db, poll_seconds=0, cwd=tmp_path, config_path=tmp_path / "cfg",
-                        view=view)
+    return DashboardApp(
+        db_path=db, poll_seconds=0, preload_delay=0, cwd=tmp_path, config_path=tmp_path / "cfg",
+        view=view)
 
 
 def header(app: DashboardApp) -> str:
@@ -76,7 +77,7 @@ async def test_themes_tree_with_counts_narrow_toggle_apply(db: Path, tmp_path: P
         labels = [str(n.label) for n in tree.root.children]
         assert len(labels) == 1 and "Influence networks" in labels[0]
         assert [n.data for n in tree.root.children[0].children] == ["united-front"]
-        await pilot.press("down", "down", "space")
+        await pilot.press("down", "space")
         await pilot.pause()
         assert str(tree.root.children[0].children[0].label).startswith("[x]")
         await pilot.press("enter")
@@ -113,7 +114,7 @@ async def test_facet_lists_with_counts(db: Path, tmp_path: Path, key: str, facet
         await pilot.press(*needle)
         await pilot.pause()
         assert 1 <= choices.option_count < counts.height
-        await pilot.press("down", "space", "enter")
+        await pilot.press("space", "enter")
         await settle(pilot)
         assert getattr(app.spec, facet) == (value,)
         assert_numbers_follow(app, db)

@@ -52,8 +52,9 @@ def test_key_display() -> None:
 
 
 async def test_rebound_keys_act_and_show_in_help_and_summary(db: Path, tmp_path: Path) -> None:
-    app = DashboardApp(db_path=db, poll_seconds=0, cwd=tmp_path, config_path=tmp_path,
-                       keymap={"granularity": "w", "filters": "F"})
+    app = DashboardApp(
+        db_path=db, poll_seconds=0, preload_delay=0, cwd=tmp_path, config_path=tmp_path,
+        keymap={"granularity": "w", "filters": "F"})
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("g")
@@ -90,3 +91,15 @@ def test_bad_keymap_file_stops_the_launch_with_its_name(
     (config / "keymap.toml").write_text('trends-spikes = "S"\n')  # a tab's own key
     result = CliRunner().invoke(main, ["--db", str(db)])
     assert result.exit_code == 0 and opened[-1]._keymap == {"trends-spikes": "S"}
+
+
+def test_readme_lists_every_dashboard_key() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    keys_paragraph = readme[readme.index("**Keys**"):]
+    keys_paragraph = keys_paragraph[:keys_paragraph.index("\n\n")]
+    for binding in DashboardApp.BINDINGS:
+        if binding.id.startswith("tab-"):  # type: ignore[union-attr]
+            continue
+        first = key_display(binding.key.split(",")[0])  # type: ignore[union-attr]
+        assert f"`{first}`" in keys_paragraph or f"`{first}/" in keys_paragraph or (
+            f"/`{first}`" in keys_paragraph), binding.id  # type: ignore[union-attr]

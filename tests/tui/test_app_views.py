@@ -24,8 +24,9 @@ def db() -> Path:
 
 
 def make_app(db: Path, tmp_path: Path, view: ViewSpec | None = None) -> DashboardApp:
-    return DashboardApp(db_path=db, poll_seconds=0, cwd=tmp_path, config_path=tmp_path / "cfg",
-                        view=view)
+    return DashboardApp(
+        db_path=db, poll_seconds=0, preload_delay=0, cwd=tmp_path, config_path=tmp_path / "cfg",
+        view=view)
 
 
 def status(app: DashboardApp) -> str:

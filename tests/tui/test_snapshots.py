@@ -18,7 +18,8 @@ def fixed_db() -> Path:
 
 
 def make_app(db: Path) -> DashboardApp:
-    return DashboardApp(db_path=db, poll_seconds=0, cwd=db.parent, config_path=db.parent / "cfg")
+    return DashboardApp(
+        db_path=db, poll_seconds=0, preload_delay=0, cwd=db.parent, config_path=db.parent / "cfg")
 
 
 def _after(*keys: str):  # type: ignore[no-untyped-def]

@@ -8,12 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import ModalScreen
-from textual.widgets import Input, RadioButton, RadioSet, Static
+from textual.widget import Widget
+from textual.widgets import Input, Static
 
 from tui.screens.dialog import dialog_css
 from tui.textsafe import literal
@@ -37,25 +41,51 @@ def with_format(name: str, fmt: str) -> str:
     return name
 
 
-class FormatChoice(RadioSet):
-    """The format buttons: arrows choose, Enter writes the file like Enter in the name."""
+class FormatChoice(Widget, can_focus=True):
+    """The file format: Left/Right (or Space) change it, Enter writes like Enter in the name.
 
-    BINDINGS = [Binding("enter", "screen.write", "Write", show=False)]
+    Drawn as `(•) csv  ( ) parquet  ( ) json`, so the choice shows without colour too.
+    """
 
-    def action_next_button(self) -> None:
-        super().action_next_button()
-        self.action_toggle_button()
+    DEFAULT_CSS = """
+    FormatChoice { height: 1; width: 1fr; }
+    FormatChoice:focus { text-style: bold; }
+    """
+    BINDINGS = [
+        Binding("right,down,space", "move(1)", "Next format", show=False),
+        Binding("left,up", "move(-1)", "Previous format", show=False),
+        Binding("enter", "screen.write", "Write", show=False),
+    ]
 
-    def action_previous_button(self) -> None:
-        super().action_previous_button()
-        self.action_toggle_button()
+    fmt: reactive[str] = reactive("csv")
+
+    class Changed(Message):
+        """The format changed."""
+
+    def render(self) -> Text:
+        text = Text("format: ")
+        for fmt in FORMATS:
+            text.append(f"({'•' if fmt == self.fmt else ' '}) {fmt}",
+                        "reverse" if fmt == self.fmt and self.has_focus else "")
+            text.append("  ")
+        return text
+
+    def action_move(self, step: int) -> None:
+        self.fmt = FORMATS[(FORMATS.index(self.fmt) + step) % len(FORMATS)]
+        self.post_message(self.Changed())
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
 
 
 class ExportScreen(ModalScreen[ExportRequest | None]):
     """Propose `softpower-<table>-<time>.csv` in `directory`; Enter writes, Escape cancels."""
 
     DEFAULT_CSS = dialog_css("ExportScreen") + """
-    ExportScreen RadioSet { layout: horizontal; height: auto; width: auto; }
+    ExportScreen FormatChoice { margin: 1 0 0 0; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -72,9 +102,7 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
                          classes="dialog-title")
             yield Static(literal(f"in {self.directory}"), classes="dialog-hint", id="export-dir")
             yield Input(self.filename, id="export-name")
-            with FormatChoice(id="export-format"):
-                for fmt in FORMATS:
-                    yield RadioButton(fmt, value=fmt == "csv", id=f"fmt-{fmt}")
+            yield FormatChoice(id="export-format")
             yield Static("", id="export-error", classes="dialog-error")
             yield Static(literal("Enter writes · Tab, then arrows choose the format · "
                                  "Escape cancels"), classes="dialog-hint")
@@ -84,10 +112,9 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
 
     @property
     def fmt(self) -> str:
-        pressed = self.query_one("#export-format", RadioSet).pressed_button
-        return str(pressed.id).removeprefix("fmt-") if pressed is not None else "csv"
+        return self.query_one("#export-format", FormatChoice).fmt
 
-    @on(RadioSet.Changed, "#export-format")
+    @on(FormatChoice.Changed)
     def _format_changed(self) -> None:
         name = self.query_one("#export-name", Input)
         name.value = with_format(name.value, self.fmt)

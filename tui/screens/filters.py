@@ -1,7 +1,9 @@
 """Filter pickers: themes (a tree with counts), regions/countries/sources (lists with counts),
 the date range (typed dates checked on entry, presets) and text search.
 
-Each picker is a dialog: type to narrow, Space toggles, Enter applies, Escape cancels. Counts come
+Each picker is a dialog: type to narrow, Space toggles, Enter applies, Escape cancels. The list
+keeps the keyboard and narrows as letters arrive (in the order they were typed, so a fast burst
+of letters, arrows and Space over SSH lands where the user meant). Counts come
 from `store.aggregate.facet_counts` (articles under every other current filter), read in a worker
 through the callable the app hands over, so the dialog opens at once and fills when they arrive.
 """
@@ -13,7 +15,7 @@ from datetime import date, timedelta
 
 import polars as pl
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -34,22 +36,43 @@ def _matches(needle: str, *haystack: object) -> bool:
     return not needle or any(needle in str(h or "").casefold() for h in haystack)
 
 
+def narrowing_key(screen: object, event: events.Key) -> None:
+    """Letters, digits and Backspace edit the dialog's narrowing text (when it has one)."""
+    narrow = getattr(screen, "narrow_by", None)
+    if narrow is None:
+        return
+    if event.key == "backspace":
+        narrow(None)
+    elif event.character and event.character.isprintable() and event.character != " ":
+        narrow(event.character)
+    else:
+        return
+    event.stop()
+    event.prevent_default()
+
+
 class FacetList(SelectionList[str]):
-    """A selection list where Space toggles and Enter applies the dialog."""
+    """A selection list where Space toggles, Enter applies the dialog and typing narrows it."""
 
     BINDINGS = [
-        Binding("space", "select", "Toggle", show=False),
+        Binding("space", "screen.toggle_value", "Toggle", show=False),
         Binding("enter", "screen.apply", "Apply", show=False),
     ]
 
+    def on_key(self, event: events.Key) -> None:
+        narrowing_key(self.screen, event)
+
 
 class ThemeTree(Tree[str]):
-    """The theme taxonomy: Space toggles the theme under the cursor, Enter applies the dialog."""
+    """The taxonomy: Space toggles the theme under the cursor, Enter applies, typing narrows."""
 
     BINDINGS = [
         Binding("space", "screen.toggle_theme", "Toggle", show=False),
         Binding("enter", "screen.apply", "Apply", show=False),
     ]
+
+    def on_key(self, event: events.Key) -> None:
+        narrowing_key(self.screen, event)
 
 
 class _PickerBase(ModalScreen[tuple[str, ...] | None]):
@@ -57,7 +80,6 @@ class _PickerBase(ModalScreen[tuple[str, ...] | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
-        Binding("down", "focus_choices", "List", show=False),
         Binding("ctrl+x", "clear_choice", "Clear selection", show=False),
     ]
 
@@ -71,7 +93,9 @@ class _PickerBase(ModalScreen[tuple[str, ...] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(literal(self.title_text), classes="dialog-title")
-            yield Input(placeholder="type to narrow", id="narrow")
+            narrow = Input(placeholder="type to narrow", id="narrow")
+            narrow.can_focus = False
+            yield narrow
             yield from self.compose_choices()
             yield Static(literal("reading counts…"), id="picker-status", classes="dialog-hint")
             yield Static(literal("Space toggles · Enter applies · Ctrl+X clears · Escape cancels"),
@@ -81,7 +105,7 @@ class _PickerBase(ModalScreen[tuple[str, ...] | None]):
         raise NotImplementedError
 
     def on_mount(self) -> None:
-        self.query_one("#narrow", Input).focus()
+        self.set_focus(self.query_one("#choices"))
         self.read_counts()
 
     @work(thread=True, exit_on_error=False, group="counts")
@@ -104,14 +128,11 @@ class _PickerBase(ModalScreen[tuple[str, ...] | None]):
     def fill(self, needle: str) -> None:
         raise NotImplementedError
 
-    @on(Input.Changed, "#narrow")
-    def _narrow(self, event: Input.Changed) -> None:
-        if self.counts is not None:
-            self.fill(event.value)
-
-    @on(Input.Submitted, "#narrow")
-    def _submitted(self) -> None:
-        self.action_apply()
+    def narrow_by(self, character: str | None) -> None:
+        """Add a typed character to the narrowing text (None: remove the last) and refill."""
+        field = self.query_one("#narrow", Input)
+        field.value = field.value + character if character else field.value[:-1]
+        self.fill(field.value)
 
     def action_apply(self) -> None:
         self.dismiss(tuple(self.chosen))
@@ -151,20 +172,21 @@ class FacetScreen(_PickerBase):
             if value not in seen and _matches(needle, value):
                 options.append(Selection(Text(f"{0:>9,}  {clean(value)}"), value, True))
         choices.add_options(options)
-
-    def action_focus_choices(self) -> None:
-        choices = self.query_one("#choices", FacetList)
-        choices.focus()
-        if choices.highlighted is None and choices.option_count:
+        if options:
             choices.highlighted = 0
 
-    @on(SelectionList.SelectionToggled, "#choices")
-    def _toggled(self, event: SelectionList.SelectionToggled[str]) -> None:
-        value = event.selection.value
+    def action_toggle_value(self) -> None:
+        """Toggle the value under the cursor (at once, so an Enter right after sees it)."""
+        choices = self.query_one("#choices", FacetList)
+        if choices.highlighted is None:
+            return
+        value = choices.get_option_at_index(choices.highlighted).value
         if value in self.chosen:
             self.chosen.remove(value)
+            choices.deselect(value)
         else:
             self.chosen.append(value)
+            choices.select(value)
 
 
 class ThemeScreen(_PickerBase):
@@ -216,12 +238,7 @@ class ThemeScreen(_PickerBase):
         for value in children.get(None, ()):
             if visible(value):
                 add(tree.root, value)
-
-    def action_focus_choices(self) -> None:
-        tree = self.query_one("#choices", ThemeTree)
-        tree.focus()
-        if tree.cursor_line < 0 and tree.last_line >= 0:
-            tree.cursor_line = 0
+        tree.cursor_line = 0
 
     def action_toggle_theme(self) -> None:
         tree = self.query_one("#choices", ThemeTree)
