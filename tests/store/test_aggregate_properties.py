@@ -534,3 +534,24 @@ def test_total_ignores_themes_and_search(tmp_path: Path) -> None:
         check_view(con, arts, spec)
         check_view(con, arts, spec.replace(by_region=False, sources=["Harbour Post"]))
         check_view(con, arts, spec.replace(regions=["Pacific"], countries=["KE"]))
+
+
+def test_by_region_with_no_region_in_the_data(tmp_path: Path) -> None:
+    """Found by the property test: by region, a date bound, and no article with a region.
+
+    There is no region to split into, so every table is empty (header only). The fast path
+    used to fail joining its empty, untyped `region` column (polars SchemaError), which made
+    `softpower-tui export --theme influence-networks --by-region --until 2019-12-14` crash.
+    """
+    db, arts = _corpus(tmp_path, [
+        {"published": "2019-12-14", "source": "Harbour Post"},
+        {"published": "2019-12-14", "themes": ["united-front"]},
+    ])
+    spec = ViewSpec(themes=["influence-networks"], until="2019-12-14", every="day",
+                    by_region=True)
+    with reading(db) as con:
+        for fast in (True, False):
+            assert aggregate.trends(con, spec, fast=fast).is_empty()
+            assert aggregate.spikes(con, spec, fast=fast).is_empty()
+        check_view(con, arts, spec)
+        check_view(con, arts, spec.replace(since="2019-12-01", metric="share", smooth=2))
