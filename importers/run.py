@@ -11,7 +11,7 @@ from pathlib import Path
 
 from importers import registry
 from importers.base import ImportFormatError, ReadOptions
-from store.db import WaitCallback
+from store.db import WaitCallback, WriteIntent
 from store.load import ImportResult, Staging
 from store.records import Reject
 
@@ -165,5 +165,14 @@ def run_import(
             notes.extend(f"{staging.files[f].path}: {text}" for f, text in staging.notes)
         if on_phase is not None:
             on_phase("writing to the database")
-        return staging.commit(db_path, on_wait=on_wait)
+        # While the write waits for the lock, readers are told to hold back (store.db.WriteIntent),
+        # so a stream of short reads cannot keep an import out.
+        with WriteIntent(db_path) as intent:
+
+            def waiting(message: str, waited: float) -> None:
+                intent.waiting()
+                if on_wait is not None:
+                    on_wait(message, waited)
+
+            return staging.commit(db_path, on_wait=waiting)
 

@@ -58,6 +58,94 @@ def _is_lock_error(exc: BaseException) -> bool:
     return "lock" in text and ("conflicting" in text or "could not set lock" in text)
 
 
+# A writer that finds the file locked leaves this marker beside it while it waits; readers that
+# see it hold back until the writer is through, so a stream of short reads cannot starve an
+# import (each reader lets go within one query; without the marker some reader nearly always
+# holds the file). The marker names the writer's pid and is refreshed while it waits.
+PENDING_SUFFIX = ".write-pending"
+PENDING_STALE_SECONDS = 10.0
+WRITER_MAX_DELAY = 0.2
+
+
+def pending_marker(path: str | os.PathLike[str]) -> Path:
+    """The file a waiting writer leaves beside the database."""
+    path = Path(path)
+    return path.with_name(f".{path.name}{PENDING_SUFFIX}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def writer_pending(path: str | os.PathLike[str]) -> bool:
+    """True while another live process waits to write the file (a fresh marker of a live pid)."""
+    marker = pending_marker(path)
+    try:
+        text = marker.read_text(encoding="ascii", errors="replace").strip()
+        age = time.time() - marker.stat().st_mtime
+    except OSError:
+        return False
+    pid = int(text) if text.isdigit() else 0
+    if pid == os.getpid() or age > PENDING_STALE_SECONDS:
+        return False
+    return pid == 0 or _alive(pid)
+
+
+def _claim(path: Path) -> bool:
+    """Leave the marker for this process; False when another live writer already left one."""
+    marker = pending_marker(path)
+    for _ in range(2):
+        try:
+            fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            if writer_pending(path):
+                return False
+            with contextlib.suppress(OSError):
+                marker.unlink()  # left by a writer that is gone (or by this one)
+            continue
+        except OSError:
+            return False  # e.g. a read-only folder: the write will fail anyway
+        with os.fdopen(fd, "w") as fh:
+            fh.write(str(os.getpid()))
+        return True
+    return False
+
+
+class WriteIntent:
+    """Tells readers that this process waits to write the file, so they hold back (see
+    `pending_marker`). Call `waiting()` at each failed attempt to take the write lock; the marker
+    goes when the block ends."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.claimed = False
+
+    def waiting(self) -> None:
+        if not self.claimed:
+            self.claimed = _claim(self.path)
+        else:
+            with contextlib.suppress(OSError):
+                os.utime(pending_marker(self.path))
+
+    def release(self) -> None:
+        if self.claimed:
+            self.claimed = False
+            with contextlib.suppress(OSError):
+                pending_marker(self.path).unlink()
+
+    def __enter__(self) -> WriteIntent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 def connect(
     path: str | os.PathLike[str],
     *,
@@ -70,8 +158,9 @@ def connect(
     """Open the file, retrying with jittered exponential backoff while another process locks it.
 
     `on_wait(message, waited_seconds)` is called before each retry so the caller can tell the user
-    what it waits for. Raises StoreLockedError after `timeout` seconds, StoreMissingError when a
-    read-only open finds no file.
+    what it waits for. A reader also waits while a writer is waiting (see `pending_marker`).
+    Raises StoreLockedError after `timeout` seconds, StoreMissingError when a read-only open finds
+    no file.
     """
     path = Path(path)
     if read_only and not path.exists():
@@ -79,12 +168,14 @@ def connect(
     timeout = lock_timeout() if timeout is None else timeout
     start = clock()
     delay = 0.05
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except (duckdb.IOException, duckdb.ConnectionException) as exc:
-            if not _is_lock_error(exc):
-                raise StoreError(f"cannot open database {path}: {exc}") from None
+    with WriteIntent(path) as intent:
+        while True:
+            if not (read_only and writer_pending(path)):
+                try:
+                    return duckdb.connect(str(path), read_only=read_only)
+                except (duckdb.IOException, duckdb.ConnectionException) as exc:
+                    if not _is_lock_error(exc):
+                        raise StoreError(f"cannot open database {path}: {exc}") from None
             waited = clock() - start
             if waited >= timeout:
                 raise StoreLockedError(
@@ -92,11 +183,13 @@ def connect(
                     f"(an import or another writer); try again later or raise "
                     f"SOFTPOWER_LOCK_TIMEOUT"
                 ) from None
+            if not read_only:
+                intent.waiting()
             if on_wait is not None:
                 who = "a writer" if read_only else "another process"
                 on_wait(f"waiting for {who} to release {path.name}", waited)
             sleep(min(delay * (0.5 + random.random()), max(0.0, timeout - waited)))
-            delay = min(delay * 2, 1.0)
+            delay = min(delay * 2, WRITER_MAX_DELAY if intent.claimed else 1.0)
 
 
 @contextlib.contextmanager

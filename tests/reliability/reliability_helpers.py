@@ -161,10 +161,12 @@ def _reader(db: str, loops: int, seed: int) -> None:
 
     rng = random.Random(seed)
     for _ in _loops(db, loops):
+        started = time.perf_counter()
         with reading(db) as con:
             state = snapshot(con)
             broken = broken_invariants(con)
-        print(json.dumps({"state": state, "broken": broken}), flush=True)
+        seconds = time.perf_counter() - started
+        print(json.dumps({"state": state, "broken": broken, "seconds": seconds}), flush=True)
         time.sleep(rng.random() * 0.1)
 
 
@@ -198,13 +200,15 @@ def _importer(db: str, paths: list[str]) -> None:
 
     try:
         for path in paths:
+            started = time.perf_counter()
             code, out, err = _cli(["--db", db, "import", path])
+            seconds = time.perf_counter() - started
             if code != 0:
                 print(json.dumps({"error": code, "stderr": err[-2000:]}), flush=True)
                 return
             # Nobody else writes, so what this connection sees is the state the import committed.
             with reading(db) as con:
-                print(json.dumps({"committed": snapshot(con)}), flush=True)
+                print(json.dumps({"committed": snapshot(con), "seconds": seconds}), flush=True)
     finally:
         _done(db).touch()
 
