@@ -33,7 +33,7 @@ SIZE = (120, 36)
 KEY_TARGET = 0.150
 LAUNCH_TARGET = 1.5
 # Pressed in turn from VIEW; each changes the view (u/U step through the filter history).
-KEYS = ("g", "m", "b", "x", "u", "g", "U", "u", "m", "b")
+KEYS = ("g", "m", "b", "x", "u", "U", "u", "g", "m", "b")
 
 
 def view() -> Any:

@@ -417,3 +417,32 @@ async def test_a_newer_request_interrupts_the_older_query(db: Path, tmp_path: Pa
         assert app.spec.every == "year"
         assert app.shown["trends"] == data_key(app.spec)
         assert same(app.data["trends"][0], expected_trends(db, app.spec))
+
+
+async def test_no_color_gives_a_monochrome_screen(db: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(db, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.no_color
+        svg = re.sub(r"<circle[^>]*/>", "", app.export_screenshot())  # the window's buttons
+        colours = set(re.findall(r"fill:\s*#([0-9a-fA-F]{6})", svg))
+        colours |= set(re.findall(r'fill="#([0-9a-fA-F]{6})"', svg))
+        assert colours
+        for colour in colours:
+            r, g, b = (int(colour[i:i + 2], 16) for i in (0, 2, 4))
+            assert max(r, g, b) - min(r, g, b) <= 16, colour  # greys only
+
+
+async def test_lock_waits_show_on_the_status_line(db: Path, tmp_path: Path) -> None:
+    import asyncio
+
+    app = make_app(db, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await asyncio.to_thread(app._lock_wait, "waiting for a writer to release x.duckdb", 3.2)
+        await pilot.pause()
+        assert "waiting for a writer to release x.duckdb (3 s)" in text(app, "#status")

@@ -197,3 +197,37 @@ async def test_dashboard_keys_do_nothing_under_a_dialog(db: Path, tmp_path: Path
         await pilot.press("escape")
         await pilot.pause()
         assert app.spec == ViewSpec() and app.is_running
+
+
+async def test_untrusted_text_is_shown_literally(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from tui.cli import main
+
+    records = [
+        {"id": f"x{i}", "title": "[bold]t[/bold]", "published": f"2020-01-0{i + 1}",
+         "source": "[red]Evil[/red] \x1b[31mNews", "themes": ["united-front"],
+         "countries": ["FJ"]}
+        for i in range(3)
+    ]
+    source = tmp_path / "evil.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    db = tmp_path / "[b]db[i].duckdb"
+    result = CliRunner().invoke(main, ["import", str(source), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    app = make_app(db, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert str(app.query_one("#header", Static).render()).startswith("[b]db[i].duckdb")
+        await pilot.press("p")
+        await settle(pilot)
+        choices = app.screen.query_one("#choices", SelectionList)
+        prompt = str(choices.get_option_at_index(0).prompt)
+        assert "[red]Evil[/red] \\x1b[31mNews" in prompt
+        await pilot.press("space", "enter")
+        await settle(pilot)
+        assert app.spec.sources == ("[red]Evil[/red] \x1b[31mNews",)
+        summary = str(app.query_one("#summary", Static).render())
+        assert "[red]Evil[/red] \\x1b[31mNews" in summary and "\x1b" not in summary
