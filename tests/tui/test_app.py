@@ -446,3 +446,63 @@ async def test_lock_waits_show_on_the_status_line(db: Path, tmp_path: Path) -> N
         await asyncio.to_thread(app._lock_wait, "waiting for a writer to release x.duckdb", 3.2)
         await pilot.pause()
         assert "waiting for a writer to release x.duckdb (3 s)" in text(app, "#status")
+
+
+async def test_every_key_at_120x36(db: Path, tmp_path: Path) -> None:
+    """One session through every dashboard key on a wide terminal."""
+    from datetime import date
+
+    from textual.widgets import Input
+
+    from tui.screens.help import HelpScreen
+
+    app = make_app(db, tmp_path, view=ViewSpec(themes=("united-front", "state-media")))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+
+        async def press(*keys: str) -> None:
+            for key in keys:
+                await pilot.press(key)
+                await settle(pilot)
+
+        await press("enter")  # Enter on the first series row drills into its articles
+        assert app.spec.themes == ("united-front",) and app.spec.table == "articles"
+        assert app.query_one("#tabs", TabbedContent).active == "pane-articles"
+        await press("u")
+        assert app.spec == ViewSpec(themes=("united-front", "state-media"))
+        await press("r", *"pacific", "space", "enter")
+        assert app.spec.regions == ("Pacific",)
+        await press("k", *"fiji", "space", "enter")
+        assert app.spec.countries == ("FJ",)
+        await press("k", "ctrl+x", "enter")
+        assert app.spec.countries == ()
+        await press("p", "space", "enter")
+        assert len(app.spec.sources) == 1
+        await press("d", "tab", "tab", "down", "down", "enter")
+        assert app.spec.since == date(2018, 1, 1)
+        await press("slash", *"the", "enter")
+        assert app.spec.search == "the"
+        assert same(app.data["trends"][0], expected_trends(db, app.spec))
+        filtered = app.spec
+        await press("x")
+        assert not app.spec.has_filters
+        await press("u")
+        assert app.spec == filtered
+        await press("U", "u")
+        assert app.spec == filtered
+        await press("s", *"wide", "enter")
+        assert ViewSpec.load(tmp_path / "cfg" / "views" / "wide.toml") == filtered
+        await press("x", "o", "enter")
+        assert app.spec == filtered
+        await press("e")
+        name = app.screen.query_one("#export-name", Input).value
+        await press("enter")
+        assert (tmp_path / name).exists()
+        await press("R")
+        assert app.spec == filtered and text(app, "#status").startswith("reloaded")
+        await press("f")
+        assert not app.query_one("#filter-panel").display
+        await press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await press("escape", "q")
+    assert app.return_code == 0
