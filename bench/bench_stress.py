@@ -160,8 +160,9 @@ def main(argv: list[str] | None = None) -> None:
         table,
         f"Every one of the {reads:,} reads and {infos:,} `info` runs succeeded and saw a "
         "committed state with sound invariants; every final state equalled a quiet import of "
-        "the same files. Reads wait for the importer's short write window (the stage and check "
-        "happen before the lock), which is what the slowest reads show.",
+        "the same files. A read's time includes waiting for the importer's write window (its "
+        "stage and check happen before the lock) and sharing the cores with the other "
+        "processes; the import's, waiting for the readers of the moment to let go.",
         "Machine: " + "; ".join(f"{k} {v}" for k, v in machine().items()
                                 if k in ("CPU", "RAM", "DuckDB")) + ".",
     ])
