@@ -98,6 +98,9 @@ async def test_grouping_keys_change_the_view_and_the_numbers(
             assert app.spec == before.replace(**change), key
             assert same(app.data["trends"][0], expected_trends(db, app.spec)), key
             assert app.shown["trends"] == app.spec.replace(table="trends")
+            with reading(db) as con:
+                spikes = aggregate.spikes(con, app.spec.replace(table="trends"))
+            assert same(app.data["trends"][1], spikes), key
         assert "region" in app.data["trends"][0].columns
         assert "week · count · smoothed over 2 · by region" in text(app, "#summary")
         await pilot.press("q")
@@ -409,14 +412,17 @@ async def test_a_newer_request_interrupts_the_older_query(db: Path, tmp_path: Pa
             return original(con, spec, tab)
 
         app._query_tab = slow  # type: ignore[method-assign]
+        await pilot.press("2")  # the Regions tab's own query is the one to interrupt
+        await settle(pilot)
         await pilot.press("g")
         assert await asyncio.to_thread(started.wait, 30)
         await pilot.press("g")
         await settle(pilot)
         assert outcomes == ["interrupted"]
         assert app.spec.every == "year"
-        assert app.shown["trends"] == data_key(app.spec)
-        assert same(app.data["trends"][0], expected_trends(db, app.spec))
+        assert app.shown["regions"] == data_key(app.spec)
+        with reading(db) as con:
+            assert same(app.data["regions"][0], aggregate.regions(con, app.spec))
 
 
 async def test_no_color_gives_a_monochrome_screen(db: Path, tmp_path: Path,
