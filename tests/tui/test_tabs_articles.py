@@ -104,7 +104,7 @@ async def test_paging_down_reads_each_screen_once() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         tab.show(ViewSpec(table="articles"), keys(10_000), store.fetch, store.detail)
         await pilot.pause()
-        tab.query_one(ArticleTable).focus()
+        assert app.focused is tab.query_one(ArticleTable)  # the visible tab takes the keys
         for _ in range(5):
             await pilot.press("pagedown")
             await pilot.pause()

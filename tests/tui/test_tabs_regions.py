@@ -106,3 +106,23 @@ async def test_all_regions_fit_at_80x24_in_two_columns() -> None:
                       "S Asia", "C Asia", "Pacific"):
             assert f"{short} " in screen.split("by region", 1)[1], short
         assert "Pacific         100 " in screen
+
+
+async def test_tab_coming_into_view_takes_the_keyboard_when_nothing_has_it() -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import TabbedContent, TabPane
+
+    class Tabs(App[None]):
+        def compose(self) -> ComposeResult:
+            with TabbedContent():
+                with TabPane("a", id="a"):
+                    yield RegionsTab(id="regions")
+                with TabPane("b", id="b"):
+                    yield RegionsTab(id="other")
+
+    app = Tabs()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.set_focus(None)
+        app.query_one(TabbedContent).active = "b"
+        await pilot.pause()
+        assert app.focused is app.query_one("#other #regions-table")

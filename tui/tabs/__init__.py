@@ -131,6 +131,11 @@ class TabBase(Widget):
         """True when colours are off (NO_COLOR), so series need distinct glyphs."""
         return bool(getattr(self.app, "no_color", False))
 
+    def on_show(self) -> None:
+        """Take the keyboard when the tab comes into view and nothing else has it."""
+        if self.screen.focused is None:
+            self.focus()
+
     def focus_target(self) -> Widget | None:
         """The widget that takes the keyboard when the tab is focused."""
         return None

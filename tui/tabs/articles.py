@@ -275,7 +275,7 @@ class ArticlesTab(TabBase):
         n = len(keys)
         self.query_one("#articles-note", Static).update(literal(
             f"{n:,} article{'s' if n != 1 else ''}, newest first · Enter: details · c: copy URL"))
-        if had_focus:
+        if had_focus or (self.screen.focused is None and self.region.area):
             table.focus()
 
     def _table(self, rows: ArticleRows) -> ArticleTable:
