@@ -54,7 +54,6 @@ WIDE = 120  # terminal width from which the filter panel opens by default
 # Seconds the other tabs wait after the current one is drawn before they are read: a key pressed
 # meanwhile cancels them, so quick successive keys only ever read what is on screen.
 PRELOAD_DELAY = 0.3
-NO_SPIKES = pl.DataFrame()  # spikes not read yet
 
 
 def tab_of(table: str) -> str:
@@ -442,17 +441,10 @@ class DashboardApp(App[None]):
         worker = get_current_worker()
         try:
             with self._view_connection() as con:
-                if order[0] == "trends":
-                    # The numbers first; the spikes (which recount the series) a moment later.
-                    trends = aggregate.trends(con, spec.replace(table="trends"))
-                    if worker.is_cancelled:
-                        return
-                    self.post_message(TabLoaded(spec, "trends", (trends, NO_SPIKES)))
-                else:
-                    payload = self._query_tab(con, spec, order[0])
-                    if worker.is_cancelled:
-                        return
-                    self.post_message(TabLoaded(spec, order[0], payload))
+                payload = self._query_tab(con, spec, order[0])
+                if worker.is_cancelled:
+                    return
+                self.post_message(TabLoaded(spec, order[0], payload))
                 overview = aggregate.overview(con, spec)
                 overview["demo"] = is_demo(con)
                 overview["import_id"] = con.sql(
@@ -460,11 +452,6 @@ class DashboardApp(App[None]):
                 if worker.is_cancelled:
                     return
                 self.post_message(OverviewLoaded(spec, overview))
-                if order[0] == "trends":
-                    spikes = aggregate.spikes(con, spec.replace(table="trends"))
-                    if worker.is_cancelled:
-                        return
-                    self.post_message(TabLoaded(spec, "trends", (trends, spikes)))
             if not self._pause(worker, self.preload_delay):
                 return
             with self._view_connection() as con:
