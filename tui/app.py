@@ -66,6 +66,12 @@ def data_key(spec: ViewSpec) -> ViewSpec:
     return spec.replace(table="trends")
 
 
+def filter_key(spec: ViewSpec) -> tuple[Any, ...]:
+    """The filters of a view (what the header's counts depend on)."""
+    return (spec.themes, spec.regions, spec.countries, spec.sources, spec.since, spec.until,
+            spec.search)
+
+
 def is_demo(con: Any) -> bool:
     """True when every import into the database was the generated demo corpus."""
     formats = {r[0] for r in con.sql("SELECT DISTINCT format FROM imports").fetchall()}
@@ -245,6 +251,7 @@ class DashboardApp(App[None]):
         self.shown: dict[str, ViewSpec] = {}
         self.notes: dict[str, str] = {}
         self.data: dict[str, tuple[Any, ...]] = {}
+        self._overviews: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.view_note = ""
         self.shown_import: int | None = None
         self.loading: str | None = None
@@ -445,10 +452,12 @@ class DashboardApp(App[None]):
                 if worker.is_cancelled:
                     return
                 self.post_message(TabLoaded(spec, order[0], payload))
-                overview = aggregate.overview(con, spec)
-                overview["demo"] = is_demo(con)
-                overview["import_id"] = con.sql(
-                    "SELECT max(import_id) FROM imports").fetchall()[0][0]
+                overview = self._overviews.get(filter_key(spec))
+                if overview is None:  # grouping and metric keys keep the same counts
+                    overview = aggregate.overview(con, spec)
+                    overview["demo"] = is_demo(con)
+                    overview["import_id"] = con.sql(
+                        "SELECT max(import_id) FROM imports").fetchall()[0][0]
                 if worker.is_cancelled:
                     return
                 self.post_message(OverviewLoaded(spec, overview))
@@ -530,6 +539,7 @@ class DashboardApp(App[None]):
         if data_key(message.spec) != data_key(self.spec):
             return
         self.info = {**message.overview, "spec": message.spec}
+        self._overviews[filter_key(message.spec)] = message.overview
         self.shown_import = message.overview.get("import_id")
         self._show_header()
 
@@ -721,6 +731,7 @@ class DashboardApp(App[None]):
     def action_reload(self) -> None:
         """Read the database again."""
         self.shown.clear()
+        self._overviews.clear()
         self.view_note = "reloaded"
         self.status_text = "reloading"
         self.load()
