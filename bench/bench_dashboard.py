@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -125,7 +126,7 @@ async def key_presses(db: Path, runs: int) -> tuple[list[float], list[float], li
             if i:  # the first press warms up
                 shown.append(t1 - t0)
                 complete.append(t2 - t0)
-                specs.append(app.spec)
+                specs.append((key, app.spec))
         await pilot.press("q")
     return shown, complete, specs
 
@@ -136,13 +137,24 @@ def baseline(db: Path, specs: list[Any]) -> list[float]:
     from store.db import reading
 
     times = []
-    for spec in specs:
+    for _key, spec in specs:
         t0 = time.perf_counter()
         with reading(db) as con:
             aggregate.trends(con, spec.replace(table="trends"))
             aggregate.spikes(con, spec.replace(table="trends"))
         times.append(time.perf_counter() - t0)
     return times
+
+
+def per_key_rows(specs: list[Any], shown: list[float], base: list[float]) -> list[str]:
+    """One table row per key: presses, median time to the new numbers, median baseline."""
+    rows = []
+    for key in dict.fromkeys(k for k, _ in specs):
+        index = [i for i, (k, _) in enumerate(specs) if k == key]
+        rows.append(f"| `{key}` | {len(index)} | "
+                    f"{common.fmt_seconds(statistics.median(shown[i] for i in index))} | "
+                    f"{common.fmt_seconds(statistics.median(base[i] for i in index))} |")
+    return rows
 
 
 def article_count(db: Path) -> int:
@@ -197,6 +209,14 @@ def main() -> None:
         f"| baseline: `aggregate.trends` + `aggregate.spikes` alone (fresh connection) | "
         f"{base_t.text()} | |",
         f"| key press ÷ baseline | {key_t.median / base_t.median:.2f}× | |",
+        "",
+        "Per key (the view each key leads to differs: `x` clears the themes and regions while "
+        "the split by region stays on, so it and the undo/redo around it count every theme in "
+        "every region):",
+        "",
+        "| key | presses | key press → new numbers (median) | baseline queries (median) |",
+        "| --- | ---: | ---: | ---: |",
+        *per_key_rows(specs, shown, base),
         "",
         "Each key press starts one worker that reads the current tab first (then the header's "
         "counts, then the other tabs) on a short read-only connection; a newer key press "

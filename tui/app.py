@@ -346,7 +346,7 @@ class DashboardApp(App[None]):
                 return key_display(keys.split(",")[0])
         return "?"
 
-    def _show_summary(self) -> None:
+    def _show_summary(self, panel: bool = True) -> None:
         spec = self.spec
         view = [spec.every, spec.metric]
         if spec.smooth > 1:
@@ -364,6 +364,8 @@ class DashboardApp(App[None]):
         text.no_wrap = True
         text.overflow = "ellipsis"
         self.query_one("#summary", Static).update(text)
+        if not panel:
+            return
         keys = {b.id: self.key_for(b.id) for b in self.BINDINGS
                 if isinstance(b, Binding) and b.id}
         rows = self.query_one("#filter-rows", OptionList)
@@ -387,7 +389,7 @@ class DashboardApp(App[None]):
             parts.append("demo data")
         parts += [span, f"{info['total_articles']:,} articles"]
         self.query_one("#header", Static).update(literal(" · ".join(parts)))
-        self._show_summary()
+        self._show_summary(panel=False)  # the panel shows no counts
 
     def set_status(self, text: str) -> None:
         """Put a message on the status line (after the spinner while work runs)."""
