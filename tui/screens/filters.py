@@ -224,21 +224,27 @@ class ThemeScreen(_PickerBase):
             return _matches(needle, value, row["label"]) or any(
                 visible(c) for c in children.get(value, ()))
 
+        first_match: list[TreeNode[str]] = []
+
         def add(node: TreeNode[str], value: str) -> None:
             row = rows[value]
             kids = [c for c in children.get(value, ()) if visible(c)]
             label = self._label(value, row["label"], row["articles"])
             if kids:
-                branch = node.add(label, data=value, expand=True)
-                for kid in kids:
-                    add(branch, kid)
+                added = node.add(label, data=value, expand=True)
             else:
-                node.add_leaf(label, data=value)
+                added = node.add_leaf(label, data=value)
+            if needle and not first_match and _matches(needle, value, row["label"]):
+                first_match.append(added)
+            for kid in kids:
+                add(added, kid)
 
         for value in children.get(None, ()):
             if visible(value):
                 add(tree.root, value)
         tree.cursor_line = 0
+        if first_match:  # the cursor on the first theme that matches, not on its parent
+            tree.move_cursor(first_match[0])
 
     def action_toggle_theme(self) -> None:
         tree = self.query_one("#choices", ThemeTree)
