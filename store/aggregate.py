@@ -302,6 +302,9 @@ def _counts_fast(
     )
     counts = facts.series_counts(con, series, **kwargs)
     totals = facts.period_totals(con, **kwargs)
+    if split is not None:  # an empty result has an untyped region column
+        counts = counts.cast({"region": pl.String})
+        totals = totals.cast({"region": pl.String})
     return counts.filter(pl.col("articles") > 0), totals
 
 
