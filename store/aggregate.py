@@ -14,6 +14,7 @@ both to a naive reference. All values reach SQL as parameters.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -217,12 +218,29 @@ def _series_table(series: dict[str, list[str]]) -> tuple[list[str], list[str]]:
     return names, ids
 
 
+_FACTS_CURRENT: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, bool] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _facts_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """`facts.current`, remembered per read-only connection (its file cannot change under it)."""
+    known = _FACTS_CURRENT.get(con)
+    if known is not None:
+        return known
+    value = facts.current(con)
+    mode = con.sql("SELECT current_setting('access_mode')").fetchall()[0][0]
+    if mode == "read_only":
+        _FACTS_CURRENT[con] = value
+    return value
+
+
 def _use_facts(con: duckdb.DuckDBPyConnection, spec: ViewSpec, fast: bool) -> bool:
     return (
         fast
         and spec.metric != "tone"
         and facts.supports(countries=spec.countries, search=spec.search)
-        and facts.current(con)
+        and _facts_current(con)
     )
 
 
@@ -252,7 +270,9 @@ def _counts_plain(
             " JOIN article_regions r ON r.aid = a.aid AND list_contains($split, r.region)"
         )
         region_col = ", r.region AS region"
-    tone = ", avg(tone) AS tone" if spec.metric == "tone" else ""
+    # An exact (decimal) sum: a float sum depends on the order parallel threads add it in, and
+    # the same view must give the same bytes on every run.
+    tone = ", avg(tone::DECIMAL(38, 12))::DOUBLE AS tone" if spec.metric == "tone" else ""
     counts = con.sql(
         f"""
         WITH s AS (SELECT unnest($names) AS name, unnest($ids) AS theme),
