@@ -448,7 +448,13 @@ def regions(con: duckdb.DuckDBPyConnection, spec: ViewSpec, *, fast: bool = True
 # -- spikes --------------------------------------------------------------------------------------
 
 
-def spikes(con: duckdb.DuckDBPyConnection, spec: ViewSpec, *, fast: bool = True) -> pl.DataFrame:
+def spikes(
+    con: duckdb.DuckDBPyConnection,
+    spec: ViewSpec,
+    *,
+    fast: bool = True,
+    trends_frame: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Points far above their trailing window (method: docs/semantics.md), series order, by period.
 
     baseline = mean of the previous SPIKE_WINDOW periods of the series, sd their population
@@ -456,7 +462,11 @@ def spikes(con: duckdb.DuckDBPyConnection, spec: ViewSpec, *, fast: bool = True)
     SPIKE_MIN_HISTORY previous periods, at least SPIKE_MIN_ARTICLES articles and z >= SPIKE_Z.
     """
     spec = spec.replace(table="spikes")
-    series = trends(con, spec.replace(table="trends", metric="count", smooth=1), fast=fast)
+    # `trends_frame`: the trends of this same view, when the caller has them already (any
+    # metric: every trends frame carries the zero-filled `articles` of each series).
+    series = trends_frame if trends_frame is not None else trends(
+        con, spec.replace(table="trends", metric="count", smooth=1), fast=fast
+    )
     if series.is_empty():
         return _empty(spec)
     group = ["theme", *(["region"] if spec.by_region else [])]
@@ -682,6 +692,20 @@ def facet_counts(
     if limit is not None:
         page = "LIMIT $limit"
         params["limit"] = int(limit)
+    if facet == "themes" and _use_facts(con, others, True):
+        counts = facts.series_counts(
+            con, _all_series(con), every="year", regions=list(others.regions),
+            sources=list(others.sources), since=others.since, until=others.until,
+        )
+        counts = counts.group_by("theme").agg(pl.col("articles").sum().cast(pl.Int64))
+        labels = con.sql("SELECT id, label, parent FROM themes").pl()
+        frame = counts.filter(pl.col("articles") > 0).rename({"theme": "value"}).join(
+            labels.rename({"id": "value"}), on="value", how="left"
+        ).with_columns(pl.coalesce("label", "value").alias("label"))
+        frame = frame.sort(["articles", "value"], descending=[True, False])
+        if limit is not None:
+            frame = frame.head(limit)
+        return frame.select("value", "label", "parent", "articles")
     if facet == "themes":
         names, ids = _series_table(_all_series(con))
         params.update(names=names, ids=ids)

@@ -493,7 +493,8 @@ class DashboardApp(App[None]):
                    tab: str) -> tuple[Any, ...]:
         if tab == "trends":
             trends_spec = spec.replace(table="trends")
-            return aggregate.trends(con, trends_spec), aggregate.spikes(con, trends_spec)
+            frame = aggregate.trends(con, trends_spec)
+            return frame, aggregate.spikes(con, trends_spec, trends_frame=frame)
         if tab == "regions":
             return (aggregate.regions(con, spec.replace(table="regions")),)
         if tab == "articles":
