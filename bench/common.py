@@ -364,7 +364,8 @@ def ensure_facts(db: Path, *, log: Callable[[str], None] | None = None) -> None:
     con = duckdb.connect(str(db))
     try:
         con.execute("SET enable_progress_bar = false")
-        if facts.current(con):
+        con.execute(facts.DDL)  # an older cache may lack the newest derived tables
+        if facts.current(con) and facts.rollup_themes(con):
             return
         if log:
             log(f"building the fact tables of {db.name}")
