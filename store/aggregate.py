@@ -458,8 +458,8 @@ def spikes(
     """Points far above their trailing window (method: docs/semantics.md), series order, by period.
 
     baseline = mean of the previous SPIKE_WINDOW periods of the series, sd their population
-    standard deviation, z = (articles - baseline) / max(sd, 1); a spike needs at least
-    SPIKE_MIN_HISTORY previous periods, at least SPIKE_MIN_ARTICLES articles and z >= SPIKE_Z.
+    standard deviation, z = (articles - baseline) / max(sd, sqrt(baseline), 1); a spike needs
+    at least SPIKE_MIN_HISTORY previous periods, SPIKE_MIN_ARTICLES articles and z >= SPIKE_Z.
     """
     spec = spec.replace(table="spikes")
     # `trends_frame`: the trends of this same view, when the caller has them already (any
@@ -478,7 +478,8 @@ def spikes(
         .over(group)
         .alias("_sd"),
     ).with_columns(
-        ((pl.col("articles") - pl.col("baseline")) / pl.max_horizontal(pl.col("_sd"), 1.0))
+        ((pl.col("articles") - pl.col("baseline"))
+         / pl.max_horizontal(pl.col("_sd"), pl.col("baseline").sqrt(), 1.0))
         .alias("z")
     )
     frame = frame.filter(

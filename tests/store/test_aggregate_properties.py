@@ -395,7 +395,7 @@ class Reference:
                     continue
                 mean = sum(previous) / len(previous)
                 sd = math.sqrt(sum((x - mean) ** 2 for x in previous) / len(previous))
-                z = (row["articles"] - mean) / max(sd, 1.0)
+                z = (row["articles"] - mean) / max(sd, math.sqrt(mean), 1.0)
                 if z >= 3:
                     spike = {"period": row["period"], "theme": row["theme"]}
                     if self.spec.by_region:
