@@ -24,7 +24,7 @@ from pathlib import Path
 import common
 
 # Per-feature scripts in the order they run; each writes its own section of docs/benchmarks.md.
-FEATURES = ("import", "gdelt", "aggregate", "dashboard", "stress")
+FEATURES = ("import", "gdelt", "aggregate", "dashboard", "articles_scroll", "stress")
 QUICK_SIZE = 3_000
 FEATURE_SIZE = 1_000_000
 
