@@ -69,7 +69,7 @@ _CHECK_INSERT = f"""
 INSERT INTO staged
 WITH norm AS (
     SELECT
-        seq, line,
+        seq, line, SUSPECT_COLUMN,
         nullif(trim(id), '') AS raw_id,
         nullif(trim(url), '') AS url,
         title,
@@ -86,7 +86,7 @@ WITH norm AS (
         nullif(trim(language), '') AS language,
         tone,
         summary
-    FROM _batch
+    FROM SOURCE
 ),
 coded AS (
     SELECT norm.*,
@@ -111,7 +111,7 @@ checked_rows AS (
                 || strftime(published, '%Y-%m-%dT%H:%M:%S.%f')
                 || chr(31) || coalesce(source, '')), 1, 20)
         ) AS id,
-        $1::INTEGER AS file_no, seq, line, url, title, source, published,
+        $file_no::INTEGER AS file_no, seq, line, url, title, source, published,
         (published AT TIME ZONE 'UTC')::DATE AS day,
         list_sort(themes) AS themes,
         list_sort(countries) AS countries,
@@ -121,6 +121,7 @@ checked_rows AS (
         END AS regions,
         source_country, language, tone, summary,
         CASE
+            WHEN suspect THEN SUSPECT_MARK
             WHEN title IS NULL THEN 'missing required field "title"'
             WHEN published IS NULL THEN 'missing required field "published"'
             WHEN len(themes) > {MAX_THEMES_PER_ARTICLE}
@@ -152,10 +153,21 @@ FROM checked_rows
 """
 
 
+# The `problem` of a record that a query source (`Staging.add_query`) flags as needing a closer
+# look than SQL gives it: such a source is taken back whole (see there).
+SUSPECT = "\x01suspect"
+
+
 @cache
-def _check_insert_sql() -> str:
-    """_CHECK_INSERT with the bundled region map's regions as a list literal."""
-    return _CHECK_INSERT.replace("REGION_OF", _literal(load_region_map()["region"].to_list()))
+def _check_insert_sql(source: str = "_batch", suspect: bool = False) -> str:
+    """_CHECK_INSERT over `source` (an Arrow batch, or a query with a `suspect` column), with the
+    bundled region map's regions as a list literal."""
+    return (
+        _CHECK_INSERT.replace("REGION_OF", _literal(load_region_map()["region"].to_list()))
+        .replace("SUSPECT_COLUMN", "suspect" if suspect else "false AS suspect")
+        .replace("SUSPECT_MARK", _literal([SUSPECT])[1:-1])
+        .replace("SOURCE", source)
+    )
 
 
 def _install_lookups(con: duckdb.DuckDBPyConnection) -> None:
@@ -307,6 +319,9 @@ class Staging:
         self._con.execute(f"SET memory_limit = '{memory_limit}'")
         self._con.execute(f"SET temp_directory = '{self._dir / 'spill'}'")
         self._con.execute("SET preserve_insertion_order = false")
+        # Text timestamps without an offset are UTC (as every reader reads them), and so are the
+        # timestamps in derived ids, whatever the machine's time zone.
+        self._con.execute("SET TimeZone = 'UTC'")
         self._catalog = str(self._con.sql("SELECT current_database()").fetchall()[0][0])
         self._create_tables()
         self.files: list[FileCounts] = []
@@ -362,11 +377,60 @@ class Staging:
         self._seq += n
         self.files[file_no].records += n
 
+    def add_query(
+        self, source: str, params: dict[str, object], file_no: int, expected: int
+    ) -> bool:
+        """Stage the records a DuckDB query returns, straight from the query, in parallel.
+
+        `source` is a SELECT run in the staging database that returns the canonical columns and
+        `suspect` (true for a record that needs a closer look than SQL gives it), in the order of
+        the file's records, one per line from line 1 (a JSON Lines file read by DuckDB);
+        `params` are its parameters. The records are staged only when the query runs without an
+        error, returns `expected` records and flags none of them; otherwise nothing is staged
+        and False is returned, so the caller reads the file its careful way.
+
+        The rows are inserted in the query's order (their row ids follow it), and `seq` and
+        `line` are set from the row ids afterwards: numbering rows inside the query would run
+        it on one thread.
+        """
+        if self._finalised:
+            raise RuntimeError("staging already finalised")
+        self._wait()
+        con = self._require()
+        start = self._seq
+        sql = _check_insert_sql(
+            f"(SELECT NULL::BIGINT AS seq, NULL::BIGINT AS line, * FROM ({source}))", True
+        )
+        con.execute("SET preserve_insertion_order = true")
+        try:
+            con.execute(sql, {**params, "file_no": file_no}).fetchall()
+        except duckdb.Error:
+            return False
+        finally:
+            con.execute("SET preserve_insertion_order = false")
+        first, last, inserted, flagged = con.sql(
+            "SELECT min(rowid), max(rowid), count(*), count(*) FILTER (problem = $mark) "
+            "FROM staged WHERE seq IS NULL",
+            params={"mark": SUSPECT},
+        ).fetchall()[0]
+        if inserted != expected or flagged or (inserted and last - first + 1 != inserted):
+            con.execute("DELETE FROM staged WHERE seq IS NULL")
+            return False
+        if inserted:
+            con.execute(
+                "UPDATE staged SET seq = $start + rowid - $first + 1, line = rowid - $first + 1 "
+                "WHERE seq IS NULL",
+                {"start": start, "first": first},
+            )
+        self._seq += inserted
+        self.files[file_no].records += inserted
+        return True
+
     def _insert(self, table: pa.Table, file_no: int) -> None:
         con = self._require()
         con.register("_batch", table)
         try:
-            con.execute(_check_insert_sql(), [file_no])
+            con.execute(_check_insert_sql(), {"file_no": file_no})
         finally:
             con.unregister("_batch")
 

@@ -200,3 +200,68 @@ def test_batches_across_blocks_keep_line_numbers(tmp_path: Path, monkeypatch) ->
     result = run_import([src], tmp_path / "t.duckdb")
     assert result.new == 59
     assert [(r.line, "published" in r.reason) for r in result.rejects] == [(42, True)]
+
+
+# Files without blank lines go to DuckDB's own reader first (importers/jsonl.py, the fast path);
+# whatever it cannot judge falls back to the careful path, so each outcome is the same there.
+@pytest.mark.parametrize(
+    "content",
+    [c for c, _ in BAD_LINES]
+    + ['{"title": "x", "published": "2020-01-01", "themes": ["a",]}',
+       '{"title": "x", "published": "2020-01-01" , }',
+       '{"title": "x", "published": "2020-01-01", "tone": 1, }',
+       '{"title": "x", "published": "yesterday", }',
+       '{"title": "x\\u0000y", "published": "2020-01-01"}',
+       '{"title": "x", "published": "2020-01-01", "themes": ["a", "a\\u0000"]}',
+       '{"title": "x", "published": "2020-01-01", "title": "y"}',
+       '{"title": "x", "published": "2020-01-01", "themes": [1, true, null]}',
+       '{"title": 12, "published": "2020-01-01", "summary": false}',
+       '{"title": "[x]", "published": "2020-01-01", "source": "{y"}',
+       '{"title": "x", "published": "2020-01-01T10:00:00+05:00", "tone": "-2.5"}',
+       "null", "{}"],
+)
+def test_fast_path_gives_what_the_careful_path_gives(tmp_path: Path, content: str) -> None:
+    second, third = GOOD.replace('ok', 'ok2'), GOOD.replace('ok', 'ok3')
+    outcomes = []
+    for name, text in (("fast", f"{GOOD}\n{second}\n{content}\n{third}"),
+                       ("careful", f"{GOOD}\n{second}\n\n{content}\n{third}\n")):
+        src = tmp_path / f"{name}.jsonl"
+        src.write_text(text)
+        db = tmp_path / f"{name}.duckdb"
+        result = run_import([src], db)
+        line = {"fast": 3, "careful": 4}[name]
+        outcomes.append((
+            result.new,
+            [(r.line == line, r.reason) for r in result.rejects],
+            _rows(db, "SELECT id, url, title, source, published, day, source_country, language, "
+                      "tone, summary, content_hash FROM articles ORDER BY aid"),
+            _rows(db, "SELECT aid, theme FROM article_themes ORDER BY ALL"),
+        ))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_fast_path_keeps_lines_order_and_the_last_duplicate(tmp_path: Path, monkeypatch) -> None:
+    import importers.jsonl as jsonl
+
+    def careful(path: Path) -> None:
+        raise AssertionError("the careful path was taken")
+
+    monkeypatch.setattr(jsonl, "typed_batches", careful)
+    src = tmp_path / "many.jsonl"
+    rows = [json.dumps({"id": f"r{i}", "title": f"t{i}", "published": "2020-01-01",
+                        "countries": ["KE"]}) for i in range(5000)]
+    rows[3999] = json.dumps({"id": "r3999", "title": "x", "published": "2020-01-01",
+                             "countries": ["ZZ"]})
+    rows[4500] = json.dumps({"id": "r7", "title": "the later r7", "published": "2020-01-01",
+                             "regions": ["Pacific"]})
+    src.write_text("\n".join(rows) + "\n")
+    db = tmp_path / "t.duckdb"
+    result = run_import([src], db, options=ReadOptions(theme="extra"))
+    assert (result.new, result.rejected) == (4998, 1)
+    assert [(r.line, "ZZ" in r.reason) for r in result.rejects] == [(4000, True)]
+    assert _rows(db, "SELECT title FROM articles WHERE id = 'r7'") == [("the later r7",)]
+    assert _rows(db, "SELECT count(*) FROM article_themes WHERE theme = 'extra'") == [(4998,)]
+    # aids follow the order of the file
+    assert _rows(db, "SELECT count(*) FROM articles a JOIN articles b ON a.aid < b.aid "
+                     "WHERE a.id IN ('r1', 'r2') AND b.id IN ('r1', 'r2') "
+                     "AND a.id = 'r1'") == [(1,)]
