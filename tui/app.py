@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -38,9 +38,11 @@ from store.db import StoreError, reading
 from store.export import ExportError, ExportExistsError, ExportResult, default_filename, export_view
 from store.paths import config_dir
 from store.viewspec import EVERY, MAX_SMOOTH, ViewSpec, ViewSpecError
+from store.workingset import WorkingSet
 from tui.keymap import dashboard_bindings, key_display
 from tui.messages import ApplyView, DrillDown
 from tui.textsafe import clean, literal
+from tui.viewcache import ViewCache, filter_key
 
 TABS = ("trends", "regions", "articles", "cooccurrence")
 TAB_TITLES = {"trends": "Trends", "regions": "Regions", "articles": "Articles",
@@ -64,12 +66,6 @@ def tab_of(table: str) -> str:
 def data_key(spec: ViewSpec) -> ViewSpec:
     """The part of a view that decides the numbers (the table shown does not)."""
     return spec.replace(table="trends")
-
-
-def filter_key(spec: ViewSpec) -> tuple[Any, ...]:
-    """The filters of a view (what the header's counts depend on)."""
-    return (spec.themes, spec.regions, spec.countries, spec.sources, spec.since, spec.until,
-            spec.search)
 
 
 def is_demo(con: Any) -> bool:
@@ -252,6 +248,9 @@ class DashboardApp(App[None]):
         self.notes: dict[str, str] = {}
         self.data: dict[str, tuple[Any, ...]] = {}
         self._overviews: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.cache = ViewCache()
+        self.working_set: WorkingSet | None = None
+        self._working_set_import: int | None = None  # the import a copy is being made of
         self.view_note = ""
         self.shown_import: int | None = None
         self.loading: str | None = None
@@ -363,7 +362,7 @@ class DashboardApp(App[None]):
         text.append(clean(line))
         text.no_wrap = True
         text.overflow = "ellipsis"
-        self.query_one("#summary", Static).update(text)
+        self.query_one("#summary", Static).update(text, layout=False)  # one line, fixed height
         if not panel:
             return
         keys = {b.id: self.key_for(b.id) for b in self.BINDINGS
@@ -388,7 +387,7 @@ class DashboardApp(App[None]):
         if self.demo or info.get("demo"):
             parts.append("demo data")
         parts += [span, f"{info['total_articles']:,} articles"]
-        self.query_one("#header", Static).update(literal(" · ".join(parts)))
+        self.query_one("#header", Static).update(literal(" · ".join(parts)), layout=False)
         self._show_summary(panel=False)  # the panel shows no counts
 
     def set_status(self, text: str) -> None:
@@ -401,7 +400,7 @@ class DashboardApp(App[None]):
         if self.loading:
             frames = SPINNER_ASCII if self.ascii_only else SPINNER
             prefix = frames[self._spin % len(frames)] + " "
-        self.query_one("#status", Static).update(literal(prefix + self.status_text))
+        self.query_one("#status", Static).update(literal(prefix + self.status_text), layout=False)
 
     def _tick(self) -> None:
         if self.loading:
@@ -449,25 +448,27 @@ class DashboardApp(App[None]):
     def _load_view(self, spec: ViewSpec, order: list[str]) -> None:
         worker = get_current_worker()
         try:
-            with self._view_connection() as con:
-                payload = self._query_tab(con, spec, order[0])
+            with ExitStack() as stack:
+                con = self._lazy_connection(stack)
+                payload = self._tab_payload(con, spec, order[0])
                 if worker.is_cancelled:
                     return
                 self.post_message(TabLoaded(spec, order[0], payload))
                 overview = self._overviews.get(filter_key(spec))
                 if overview is None:  # grouping and metric keys keep the same counts
-                    overview = aggregate.overview(con, spec)
-                    overview["demo"] = is_demo(con)
-                    overview["import_id"] = con.sql(
+                    overview = aggregate.overview(con(), spec)
+                    overview["demo"] = is_demo(con())
+                    overview["import_id"] = con().sql(
                         "SELECT max(import_id) FROM imports").fetchall()[0][0]
                 if worker.is_cancelled:
                     return
                 self.post_message(OverviewLoaded(spec, overview))
             if not self._pause(worker, self.preload_delay):
                 return
-            with self._view_connection() as con:
+            with ExitStack() as stack:
+                con = self._lazy_connection(stack)
                 for tab in order[1:]:
-                    payload = self._query_tab(con, spec, tab)
+                    payload = self._tab_payload(con, spec, tab)
                     if worker.is_cancelled:
                         return
                     self.post_message(TabLoaded(spec, tab, payload))
@@ -488,6 +489,76 @@ class DashboardApp(App[None]):
                 return False
             time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
         return not worker.is_cancelled
+
+    def _lazy_connection(self, stack: ExitStack) -> Callable[[], duckdb.DuckDBPyConnection]:
+        """A view connection opened on first use (none when everything is cached)."""
+        opened: list[duckdb.DuckDBPyConnection] = []
+
+        def get() -> duckdb.DuckDBPyConnection:
+            if not opened:
+                opened.append(stack.enter_context(self._view_connection()))
+            return opened[0]
+
+        return get
+
+    def _tab_payload(self, con: Callable[[], duckdb.DuckDBPyConnection], spec: ViewSpec,
+                     tab: str) -> tuple[Any, ...]:
+        """What `tab` shows for `spec`: from the cache, else from the working set when it
+        answers the view, else from the file; kept in the cache."""
+        payload = self.cache.get(tab, spec)
+        if payload is None:
+            payload = self._from_working_set(spec, tab)
+            if payload is None:
+                payload = self._query_tab(con(), spec, tab)
+            self.cache.put(tab, spec, payload)
+        return payload
+
+    def _from_working_set(self, spec: ViewSpec, tab: str) -> tuple[Any, ...] | None:
+        working_set = self.working_set
+        if working_set is None or not working_set.covers(spec.replace(table=tab)):
+            return None
+        cur = working_set.cursor()
+        key = id(cur)
+        with self._live_lock:
+            self._live[key] = cur
+        try:
+            return self._query_tab(cur, spec, tab)
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error:
+            return None  # a view the copy cannot answer after all: the file can
+        finally:
+            with self._live_lock:
+                self._live.pop(key, None)
+            cur.close()
+
+    def _want_working_set(self, import_id: int | None) -> None:
+        """Copy the pre-aggregates of this import into memory (in the background), once."""
+        if import_id is None or import_id == self._working_set_import:
+            return
+        self._working_set_import = import_id
+        self._build_working_set(import_id)
+
+    @work(thread=True, exclusive=True, group="working-set", exit_on_error=False)
+    def _build_working_set(self, import_id: int) -> None:
+        try:
+            with reading(self.db_path, on_wait=self._lock_wait) as con:
+                newest = con.sql("SELECT max(import_id) FROM imports").fetchall()[0][0]
+                working_set = WorkingSet.load(con) if newest == import_id else None
+        except (StoreError, duckdb.Error, OSError):
+            return  # the views keep reading the file
+        if working_set is not None and self._working_set_import == import_id:
+            old, self.working_set = self.working_set, working_set
+            if old is not None:
+                old.close()
+        elif working_set is not None:
+            working_set.close()
+
+    def _drop_working_set(self) -> None:
+        old, self.working_set = self.working_set, None
+        self._working_set_import = None
+        if old is not None:
+            old.close()
 
     def _query_tab(self, con: duckdb.DuckDBPyConnection, spec: ViewSpec,
                    tab: str) -> tuple[Any, ...]:
@@ -545,6 +616,7 @@ class DashboardApp(App[None]):
         self._overviews[filter_key(message.spec)] = message.overview
         self.shown_import = message.overview.get("import_id")
         self._show_header()
+        self._want_working_set(self.shown_import)
 
     def on_load_finished(self, message: LoadFinished) -> None:
         if data_key(message.spec) == data_key(self.spec):
@@ -554,7 +626,7 @@ class DashboardApp(App[None]):
     def on_load_failed(self, message: LoadFailed) -> None:
         self.loading = None
         self.status_text = message.error
-        self.query_one("#status", Static).update(literal(message.error, style="bold"))
+        self.query_one("#status", Static).update(literal(message.error, style="bold"), layout=False)
         for tab in TABS:
             self.tab_widget(tab).show_error(message.error)
 
@@ -577,6 +649,10 @@ class DashboardApp(App[None]):
             self.post_message(NewData())
 
     def on_new_data(self, _message: NewData) -> None:
+        # What is on screen stays until reloaded; views asked meanwhile read the file, as the
+        # header's counts do, not the copy or the cache of the earlier state.
+        self.cache.clear()
+        self._drop_working_set()
         self.set_status(f"new data — press {self.key_for('reload')} to reload")
 
     # -- tabs ---------------------------------------------------------------------------------
@@ -735,6 +811,8 @@ class DashboardApp(App[None]):
         """Read the database again."""
         self.shown.clear()
         self._overviews.clear()
+        self.cache.clear()
+        self._drop_working_set()
         self.view_note = "reloaded"
         self.status_text = "reloading"
         self.load()

@@ -199,9 +199,13 @@ async def test_a_filter_change_reloads_the_current_tab_first(db: Path, tmp_path:
             return original(con, spec, tab)
 
         app._query_tab = record  # type: ignore[method-assign]
-        await pilot.press("g")
+        app.push_spec(app.spec.replace(themes=("united-front",)))
         await settle(pilot)
         assert order[0] == "regions" and set(order) == set(TABS)
+        order.clear()
+        await pilot.press("g")  # only the Trends frame depends on the granularity
+        await settle(pilot)
+        assert order == ["trends"]
 
 
 async def test_drill_down_opens_the_articles_and_undo_returns(db: Path, tmp_path: Path) -> None:
@@ -341,6 +345,87 @@ async def test_new_import_is_reported_and_r_reloads(tmp_path: Path) -> None:
         await settle(pilot)
         assert f"{total:,} articles" in text(app, "#header") != before
         assert text(app, "#status").startswith("reloaded · Trends")
+        with reading(path) as con:
+            newest = con.sql("SELECT max(import_id) FROM imports").fetchall()[0][0]
+        assert app.working_set is not None and app.working_set.import_id == newest
+        assert same(app.data["trends"][0], expected_trends(path, app.spec))
+        await pilot.press("q")
+
+
+async def test_new_data_is_never_mixed_with_what_was_kept(tmp_path: Path) -> None:
+    path = tmp_path / "grow.duckdb"
+    build_sample_database(path, 500, 1)
+    app = make_app(path, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        assert len(app.cache) and app.working_set is not None
+        build_sample_database(path, 800, 2)
+        app.poll_new_data()
+        await settle(pilot)
+        assert "new data" in text(app, "#status")
+        assert not len(app.cache) and app.working_set is None
+        await pilot.press("u")  # a view read before: now read again, from the file
+        await settle(pilot)
+        assert same(app.data["trends"][0], expected_trends(path, app.spec))
+        await pilot.press("q")
+
+
+async def test_going_back_to_a_view_reads_nothing(db: Path, tmp_path: Path) -> None:
+    app = make_app(db, tmp_path, view=ViewSpec(themes=("united-front", "state-media")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("g", "b")
+        await settle(pilot)
+        reads: list[str] = []
+        original = app._query_tab
+
+        def counted(con, spec, tab):  # type: ignore[no-untyped-def]
+            reads.append(tab)
+            return original(con, spec, tab)
+
+        app._query_tab = counted  # type: ignore[method-assign]
+        await pilot.press("u", "u", "U", "m")
+        await settle(pilot)
+        assert reads == []  # undo, redo, count -> share: every number was read before
+        assert app.spec.metric == "share" and app.spec.every == "quarter"
+        assert not app.spec.by_region
+        assert same(app.data["trends"][0], expected_trends(db, app.spec))
+        await pilot.press("q")
+
+
+async def test_the_working_set_answers_trends_without_the_file(db: Path,
+                                                               tmp_path: Path) -> None:
+    from contextlib import contextmanager
+
+    app = make_app(db, tmp_path, view=ViewSpec(themes=("united-front", "state-media"),
+                                               regions=("Africa", "Europe")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.working_set is not None
+        opened: list[str] = []
+        original = app._view_connection
+
+        @contextmanager
+        def counted():  # type: ignore[no-untyped-def]
+            opened.append("file")
+            with original() as con:
+                yield con
+
+        app._view_connection = counted  # type: ignore[method-assign]
+        for key in ("g", "b", "g"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert same(app.data["trends"][0], expected_trends(db, app.spec))
+            with reading(db) as con:
+                assert same(app.data["regions"][0], aggregate.regions(con, app.spec))
+        assert opened == []  # trends from memory; the other tabs' filters did not change
+        await pilot.press("/")
+        await pilot.press(*"port", "enter")
+        await settle(pilot)
+        assert app.spec.search == "port" and opened  # a text search needs the articles
+        assert same(app.data["trends"][0], expected_trends(db, app.spec))
         await pilot.press("q")
 
 
@@ -401,7 +486,7 @@ async def test_a_newer_request_interrupts_the_older_query(db: Path, tmp_path: Pa
         original = app._query_tab
 
         def slow(con, spec, tab):  # type: ignore[no-untyped-def]
-            if spec.every == "quarter":  # the request that is superseded
+            if spec.themes == ("united-front",):  # the request that is superseded
                 started.set()
                 try:  # hours of work unless interrupted
                     con.sql("SELECT sum(a.range * random()) FROM range(10000000000000) a"
@@ -414,12 +499,12 @@ async def test_a_newer_request_interrupts_the_older_query(db: Path, tmp_path: Pa
         app._query_tab = slow  # type: ignore[method-assign]
         await pilot.press("2")  # the Regions tab's own query is the one to interrupt
         await settle(pilot)
-        await pilot.press("g")
+        app.push_spec(app.spec.replace(themes=("united-front",)))
         assert await asyncio.to_thread(started.wait, 30)
-        await pilot.press("g")
+        app.push_spec(app.spec.replace(themes=("state-media",)))
         await settle(pilot)
         assert outcomes == ["interrupted"]
-        assert app.spec.every == "year"
+        assert app.spec.themes == ("state-media",)
         assert app.shown["regions"] == data_key(app.spec)
         with reading(db) as con:
             assert same(app.data["regions"][0], aggregate.regions(con, app.spec))

@@ -254,3 +254,33 @@ async def test_spikes_view_lists_spikes_first() -> None:
         tab.show(ViewSpec(themes=("uf",), table="spikes"), frame, spikes)
         await pilot.pause()
         assert table_rows(tab) == [["uf", "2020-06", "30", "2.0", "28.0"]]
+
+
+@pytest.mark.parametrize("theme", ["dark", "clear", "pro", "matrix"])
+@pytest.mark.parametrize("marker", ["braille", "*"])
+def test_plot_text_is_what_rich_would_decode(theme: str, marker: str) -> None:
+    from plotext._figure import _figure_class
+    from rich.console import Console
+    from rich.text import Text
+
+    from tui.plotting import ansi_text
+
+    figure = _figure_class()
+    figure.plotsize(70, 12)
+    figure._set_size(70, 12)
+    figure.theme(theme)
+    figure.date_form("Y-m-d")
+    dates = [date(2020, m, 1).isoformat() for m in range(1, 13)]
+    for index in range(3):
+        figure.plot(dates, [(m * (index + 2)) % 7 for m in range(12)], marker=marker,
+                    color=(30 + 60 * index, 120, 200 - 50 * index))
+    figure.scatter(dates[:2], [3, 5], marker="▲", color=(214, 39, 40))
+    output = figure.build()
+    console = Console(width=100, color_system="truecolor")
+    expected = Text.from_ansi(output, no_wrap=True)
+    ours = ansi_text(output)
+    assert ours.plain == expected.plain
+    assert list(console.render(ours)) == list(console.render(expected))
+    odd = "\x1b[1mbold\x1b[3mitalic both\x1b[0m plain"  # not plotext's shape: Rich decodes it
+    assert list(console.render(ansi_text(odd))) == list(
+        console.render(Text.from_ansi(odd, no_wrap=True)))

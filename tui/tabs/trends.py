@@ -178,7 +178,7 @@ class TrendsTab(TabBase):
             f", mean of {spec.smooth}" if self.column == "smoothed" else "")
         plot.set_series(plot_series, label)
         self._draw_legend()
-        self.query_one("#trends-note", Static).update(self._note())
+        self.query_one("#trends-note", Static).update(self._note(), layout=False)
         self._fill_table()
 
     def _draw_legend(self) -> None:
