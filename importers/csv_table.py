@@ -198,6 +198,25 @@ def _fast_batches(path: Path, delimiter: str, header: list[str], wanted: list[st
     return batches()
 
 
+def _stage_by_query(path: Path, delimiter: str, header: list[str], wanted: list[str],
+                    expected: int, converter: Converter, staging: Staging, file_no: int,
+                    options: ReadOptions) -> bool:
+    """Read, convert and stage a file whose lines are its records in one parallel query of the
+    staging database; False (nothing staged) when it does not fit."""
+    theme = options.theme.strip() if options.theme else ""
+    select = ", ".join(f'c{header.index(c)} AS "{c.replace(chr(34), chr(34) * 2)}"'
+                       for c in wanted)
+    source = converter.query_source(
+        f"(SELECT {select} FROM {_duckdb_source(path, delimiter, len(header))})", theme or None
+    )
+    if source is None:
+        return False
+    params: dict[str, object] = {"path": str(path), "delim": delimiter, "null": _NULL}
+    if theme:
+        params["theme"] = theme
+    return staging.add_query(source, params, file_no, expected, first_line=2)
+
+
 def read_table(path: Path, staging: Staging, file_no: int, options: ReadOptions,
                delimiter: str) -> None:
     """Stream a delimited table into `staging` (CSV with ',' or TSV with a tab)."""
@@ -221,6 +240,10 @@ def read_table(path: Path, staging: Staging, file_no: int, options: ReadOptions,
             lines_in_file = simple_line_count(path)
         fast = None
         if lines_in_file is not None and lines_in_file > 1:
+            if _stage_by_query(path, delimiter, header, wanted, lines_in_file - 1, converter,
+                               staging, file_no, options):
+                records.close()
+                return
             fast = _fast_batches(path, delimiter, header, wanted, lines_in_file - 1)
         if fast is not None:
             records.close()

@@ -128,7 +128,7 @@ def _fast_source(compression: str, theme: str | None) -> str:
         SELECT id, url, title, source,
             published_at AS published, {themes} AS themes, countries, regions, source_country,
             language, tone_value AS tone, summary, coalesce({" OR ".join(checks)}, false)
-                AS suspect
+                AS suspect, NULL::VARCHAR AS problem
         FROM (
             SELECT *,
                 CASE WHEN isfinite(try_cast(published AS TIMESTAMPTZ))

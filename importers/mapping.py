@@ -20,7 +20,8 @@ import polars as pl
 import pyarrow as pa
 import pycountry
 
-from importers.base import ImportFormatError
+from importers.base import TEXT_FIELDS as NUL_CHECKED
+from importers.base import ImportFormatError, nul_reason
 from importers.fips import fips_mapping
 from store.records import CANONICAL_FIELDS
 from store.taxonomy import load_region_map
@@ -350,6 +351,29 @@ class Converter:
             )
         return (f"CASE WHEN {text} IS NOT NULL AND {self._published_expr(src, None)} IS NULL "
                 f"THEN {reason} END")
+
+    def query_source(self, table_sql: str, theme: str | None) -> str | None:
+        """The conversion as a source for `Staging.add_query`: the canonical columns, `suspect`
+        (false) and `problem` (the conversion's, else a NUL character's, as the readers reject
+        them) of the rows of `table_sql`, with `theme` added to every record's themes (the
+        parameter `$theme`). None when the conversion needs lookups of its own connection."""
+        if any(self.mapping.system(f) != "iso2" for f in COUNTRY_FIELDS):
+            return None
+        query = self.query.removesuffix(" FROM batch")
+        if query == self.query:
+            return None
+        nul = [
+            f"WHEN list_bool_or(list_transform({name}, lambda v: contains(v, chr(0)))) "
+            f"THEN {_lit(nul_reason(name))}" if name in LIST_FIELDS
+            else f"WHEN contains({name}, chr(0)) THEN {_lit(nul_reason(name))}"
+            for name in NUL_CHECKED
+        ]
+        themes = "list_concat(coalesce(themes, []), [$theme])" if theme else "themes"
+        return (
+            f"SELECT * EXCLUDE (problem, line) REPLACE ({themes} AS themes), false AS suspect, "
+            f"coalesce(problem, CASE {' '.join(nul)} END) AS problem "
+            f"FROM ({query} FROM (SELECT *, NULL::BIGINT AS line FROM {table_sql}))"
+        )
 
     def convert(self, batch: pa.Table) -> pa.Table:
         """Canonical columns, `line` and `problem` (NULL for a good record) for one batch."""

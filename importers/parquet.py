@@ -78,6 +78,15 @@ def read(path: Path, staging: Staging, file_no: int, options: ReadOptions) -> No
     converter = Converter(mapping, chosen, pa.schema(fields))
     row = 1
     try:
+        theme = options.theme.strip() if options.theme else ""
+        source = converter.query_source("read_parquet($path)", theme or None)
+        params: dict[str, object] = {"path": str(path)}
+        if theme:
+            params["theme"] = theme
+        if source is not None and staging.add_query(
+            source, params, file_no, pf.metadata.num_rows
+        ):
+            return
         for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=wanted):
             n = batch.num_rows
             table = pa.Table.from_batches([batch]).append_column(

@@ -122,6 +122,7 @@ checked_rows AS (
         source_country, language, tone, summary,
         CASE
             WHEN suspect THEN SUSPECT_MARK
+            WHEN early_problem IS NOT NULL THEN EARLY_MARK || early_problem
             WHEN title IS NULL THEN 'missing required field "title"'
             WHEN published IS NULL THEN 'missing required field "published"'
             WHEN len(themes) > {MAX_THEMES_PER_ARTICLE}
@@ -156,6 +157,9 @@ FROM checked_rows
 # The `problem` of a record that a query source (`Staging.add_query`) flags as needing a closer
 # look than SQL gives it: such a source is taken back whole (see there).
 SUSPECT = "\x01suspect"
+# Marks, until the rows are numbered, a problem that the reader's query found (the reader would
+# have rejected such a record before staging it, so it does not count among the file's records).
+EARLY = "\x02"
 
 
 @cache
@@ -164,8 +168,10 @@ def _check_insert_sql(source: str = "_batch", suspect: bool = False) -> str:
     bundled region map's regions as a list literal."""
     return (
         _CHECK_INSERT.replace("REGION_OF", _literal(load_region_map()["region"].to_list()))
-        .replace("SUSPECT_COLUMN", "suspect" if suspect else "false AS suspect")
+        .replace("SUSPECT_COLUMN", "suspect, problem AS early_problem" if suspect
+                 else "false AS suspect, NULL::VARCHAR AS early_problem")
         .replace("SUSPECT_MARK", _literal([SUSPECT])[1:-1])
+        .replace("EARLY_MARK", _literal([EARLY])[1:-1])
         .replace("SOURCE", source)
     )
 
@@ -378,16 +384,19 @@ class Staging:
         self.files[file_no].records += n
 
     def add_query(
-        self, source: str, params: dict[str, object], file_no: int, expected: int
+        self, source: str, params: dict[str, object], file_no: int, expected: int,
+        first_line: int = 1,
     ) -> bool:
         """Stage the records a DuckDB query returns, straight from the query, in parallel.
 
-        `source` is a SELECT run in the staging database that returns the canonical columns and
-        `suspect` (true for a record that needs a closer look than SQL gives it), in the order of
-        the file's records, one per line from line 1 (a JSON Lines file read by DuckDB);
-        `params` are its parameters. The records are staged only when the query runs without an
-        error, returns `expected` records and flags none of them; otherwise nothing is staged
-        and False is returned, so the caller reads the file its careful way.
+        `source` is a SELECT run in the staging database that returns the canonical columns,
+        `suspect` (true for a record that needs a closer look than SQL gives it) and `problem`
+        (why the reader rejects the record, else NULL), one row per record in the file's order,
+        the first on line `first_line` and each on the next line (one record per physical line,
+        as the caller has made sure); `params` are its parameters. The records are staged only
+        when the query runs without an error, returns `expected` rows and flags none as suspect;
+        otherwise nothing is staged and False is returned, so the caller reads the file its
+        careful way. Records with a `problem` become rejects with their line.
 
         The rows are inserted in the query's order (their row ids follow it), and `seq` and
         `line` are set from the row ids afterwards: numbering rows inside the query would run
@@ -408,22 +417,24 @@ class Staging:
             return False
         finally:
             con.execute("SET preserve_insertion_order = false")
-        first, last, inserted, flagged = con.sql(
-            "SELECT min(rowid), max(rowid), count(*), count(*) FILTER (problem = $mark) "
-            "FROM staged WHERE seq IS NULL",
-            params={"mark": SUSPECT},
+        first, last, inserted, flagged, early = con.sql(
+            "SELECT min(rowid), max(rowid), count(*), count(*) FILTER (problem = $mark), "
+            "count(*) FILTER (starts_with(problem, $early)) FROM staged WHERE seq IS NULL",
+            params={"mark": SUSPECT, "early": EARLY},
         ).fetchall()[0]
         if inserted != expected or flagged or (inserted and last - first + 1 != inserted):
             con.execute("DELETE FROM staged WHERE seq IS NULL")
             return False
         if inserted:
             con.execute(
-                "UPDATE staged SET seq = $start + rowid - $first + 1, line = rowid - $first + 1 "
-                "WHERE seq IS NULL",
-                {"start": start, "first": first},
+                "UPDATE staged SET seq = $start + rowid - $first + 1, "
+                "line = rowid - $first + $first_line, "
+                "problem = CASE WHEN starts_with(problem, $early) THEN substr(problem, 2) "
+                "ELSE problem END WHERE seq IS NULL",
+                {"start": start, "first": first, "first_line": first_line, "early": EARLY},
             )
         self._seq += inserted
-        self.files[file_no].records += inserted
+        self.files[file_no].records += inserted - early
         return True
 
     def _insert(self, table: pa.Table, file_no: int) -> None:

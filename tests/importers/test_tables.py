@@ -162,6 +162,36 @@ def test_parquet_with_canonical_columns(tmp_path: Path) -> None:
     assert _links(db, "article_regions", "region", "p2") == ["East Asia", "Southeast Asia"]
 
 
+def test_parquet_query_and_batch_paths_agree(tmp_path: Path, monkeypatch) -> None:
+    from store.load import Staging
+
+    src = tmp_path / "a.parquet"
+    pq.write_table(pa.table({
+        "id": ["q1", "q2", "q3", "q4"],
+        "title": ["one", None, "three", "fo\x00ur"],
+        "published": ["2020-01-01", "2020-01-02", "2020-13-01", "2020-01-04"],
+        "themes": [["a", " b "], [], None, ["c"]],
+        "countries": [["KE"], ["ZZ"], [], []],
+        "tone": [1.0, None, 2.0, None],
+    }), src)
+
+    def load(db: Path) -> tuple:
+        result = run_import([src], db, options=ReadOptions(theme="added"))
+        return (
+            _rows(db, "SELECT * EXCLUDE (import_id) FROM articles ORDER BY aid"),
+            _rows(db, "SELECT aid, theme FROM article_themes ORDER BY ALL"),
+            [(r.line, r.reason) for r in result.rejects],
+            _rows(db, "SELECT records, new, rejected FROM imports"),
+        )
+
+    by_query = load(tmp_path / "query.duckdb")
+    monkeypatch.setattr(Staging, "add_query", lambda *args, **kwargs: False)
+    batches = load(tmp_path / "batches.duckdb")
+    assert by_query[1:] == batches[1:]
+    assert [r[1:] for r in by_query[0]] == [r[1:] for r in batches[0]]  # aids may differ
+    assert [line for line, _ in by_query[2]] == [2, 3, 4]
+
+
 def test_parquet_with_a_mapping(tmp_path: Path) -> None:
     src = tmp_path / "m.parquet"
     pq.write_table(pa.table({"Headline": ["x"], "When": ["2020/05/06"], "Place": ["KEN;ETH"]}),
@@ -206,22 +236,35 @@ def test_fast_and_careful_paths_agree(tmp_path: Path, monkeypatch) -> None:
         's2,,2020-01-02,,\n'
         's3,Bad date,2020-02-30,,\n'
         's4,"He said ""hi""",2020-01-04T10:00:00+01:00,c,x\n'
+        's5,Nul \x00 inside,2020-01-05,d,\n'
+        's6,Unknown theme id,2020-01-06,e,2\n'
     )
-    assert csv_table.simple_line_count(src) == 5
+    assert csv_table.simple_line_count(src) == 7
 
     def load(db: Path) -> tuple:
-        result = run_import([src], db)
+        result = run_import([src], db, options=ReadOptions(theme="added"))
         rows = _rows(db, "SELECT id, title, published::VARCHAR, tone FROM articles ORDER BY id")
         themes = _rows(db, "SELECT id, theme FROM article_themes JOIN articles USING (aid) "
                            "ORDER BY ALL")
-        return rows, themes, [(r.line, r.reason) for r in result.rejects]
+        log = _rows(db, "SELECT records, new, rejected, new_themes FROM imports")
+        return rows, themes, [(r.line, r.reason) for r in result.rejects], log
 
-    fast = load(tmp_path / "fast.duckdb")
+    def not_taken(*args: object) -> None:
+        raise AssertionError("the batch path was taken")
+
+    with monkeypatch.context() as patch:  # one query of the staging database
+        patch.setattr(csv_table, "_fast_batches", not_taken)
+        by_query = load(tmp_path / "query.duckdb")
+    with monkeypatch.context() as patch:  # DuckDB's reader, batch by batch
+        patch.setattr(csv_table, "_stage_by_query", lambda *args: False)
+        fast = load(tmp_path / "fast.duckdb")
     monkeypatch.setattr(csv_table, "simple_line_count", lambda path: None)
     careful = load(tmp_path / "careful.duckdb")
-    assert fast == careful
+    assert by_query == fast == careful
     assert fast[2] == [(4, '"published" 2020-02-30: no such date'),
-                       (5, '"tone" x is not a number')]
+                       (5, '"tone" x is not a number'),
+                       (6, '"title" holds a NUL character (\\u0000)')]
+    assert fast[3] == [(3, 3, 3, 4)]
     assert ("s2", "", "2020-01-02 00:00:00", None) in fast[0]
 
 
