@@ -37,9 +37,11 @@ MAX_THEME_ID_LENGTH = 200
 
 
 # What decides "unchanged" on re-import: every stored field, NULL told apart from empty.
+# (`make_timestamp(epoch_us(t))` is `t AT TIME ZONE 'UTC'` by arithmetic, without a time zone
+# library call per row.)
 _CONTENT_HASH = """md5(concat_ws(chr(31),
     id, coalesce(url, chr(1)), title, coalesce(source, chr(1)),
-    strftime(published AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f'),
+    strftime(make_timestamp(epoch_us(published)), '%Y-%m-%dT%H:%M:%S.%f'),
     array_to_string(themes, chr(30)), array_to_string(countries, chr(30)),
     array_to_string(regions, chr(30)), coalesce(source_country, chr(1)),
     coalesce(language, chr(1)), coalesce(tone::VARCHAR, chr(1)), coalesce(summary, chr(1))))"""
@@ -48,6 +50,14 @@ _CONTENT_HASH = """md5(concat_ws(chr(31),
 def _literal(values: list[str]) -> str:
     """An SQL list literal of these strings (our own reference data, never user input)."""
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def _distinct(column: str, clean: str) -> str:
+    """SQL: the list `column` with `clean` applied to its items, without empty ones and repeats
+    (a list of fewer than two items cannot repeat one: list_distinct is the costly step)."""
+    kept = (f"list_filter(list_transform(coalesce({column}, []), {clean}), "
+            "lambda v: v IS NOT NULL AND v <> '')")
+    return f"CASE WHEN len({column}) < 2 THEN {kept} ELSE list_distinct({kept}) END"
 
 
 # The staged (and final) rows: canonical fields normalised, plus where they came from, their day,
@@ -75,13 +85,9 @@ WITH norm AS (
         title,
         nullif(trim(source), '') AS source,
         published,
-        list_distinct(list_filter(list_transform(coalesce(themes, []), lambda t: trim(t)),
-                      lambda t: t IS NOT NULL AND t <> '')) AS themes,
-        list_distinct(list_filter(list_transform(coalesce(countries, []),
-                      lambda c: upper(trim(c))),
-                      lambda c: c IS NOT NULL AND c <> '')) AS countries,
-        list_distinct(list_filter(list_transform(coalesce(regions, []), lambda r: trim(r)),
-                      lambda r: r IS NOT NULL AND r <> '')) AS regions,
+        {_distinct("themes", "lambda t: trim(t)")} AS themes,
+        {_distinct("countries", "lambda c: upper(trim(c))")} AS countries,
+        {_distinct("regions", "lambda r: trim(r)")} AS regions,
         nullif(upper(trim(source_country)), '') AS source_country,
         nullif(trim(language), '') AS language,
         tone,
@@ -112,12 +118,15 @@ checked_rows AS (
                 || chr(31) || coalesce(source, '')), 1, 20)
         ) AS id,
         $file_no::INTEGER AS file_no, seq, line, url, title, source, published,
-        (published AT TIME ZONE 'UTC')::DATE AS day,
+        make_timestamp(epoch_us(published))::DATE AS day,
         list_sort(themes) AS themes,
         list_sort(countries) AS countries,
         CASE WHEN bad_country IS NULL AND bad_region IS NULL THEN
-            list_sort(list_distinct(list_concat(regions, list_transform(countries,
-                lambda c: REGION_OF[enum_code(c::country_code) + 1]))))
+            list_sort(CASE WHEN len(regions) + len(countries) < 2
+                THEN list_concat(regions, list_transform(countries,
+                    lambda c: REGION_OF[enum_code(c::country_code) + 1]))
+                ELSE list_distinct(list_concat(regions, list_transform(countries,
+                    lambda c: REGION_OF[enum_code(c::country_code) + 1]))) END)
         END AS regions,
         source_country, language, tone, summary,
         CASE
@@ -707,7 +716,7 @@ def _merge(
     con.execute(
         """
         INSERT INTO articles
-        SELECT aid, id, url, title, source, (published AT TIME ZONE 'UTC')::TIMESTAMP, day,
+        SELECT aid, id, url, title, source, make_timestamp(epoch_us(published)), day,
                source_country, language, tone, summary, content_hash, import_id
         FROM _ins
         """
