@@ -15,12 +15,18 @@ holds no per-article row: a query that needs one fails on the copy (the caller t
 file) instead of answering wrongly. `covers()` says which views it answers; a test compares
 every table it answers with the file's.
 
+A second copy holds the same pre-aggregates summed by month (`day` is then the first day of
+its month), a few dozen times smaller: views by month, quarter or year whose dates, if any,
+are whole months get exactly the same sums from it (each article has one day, so sums of
+days within a month are sums of the month), at a fraction of the cost.
+
 It is a snapshot of one import: after new data lands, build a new one.
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import date, timedelta
 
 import duckdb
 
@@ -32,13 +38,17 @@ COPIED = ("themes", "region_bits", "facts_state", "rollup_state", "day_counts",
 
 # The tables a working set answers: their views are counted from the pre-aggregates alone.
 TABLES = ("trends", "spikes", "regions")
+DAILY = ("day_counts", "theme_day_counts", "rollup_day_counts")
+MONTHLY_EVERY = ("month", "quarter", "year")
 
 
 class WorkingSet:
     """The pre-aggregates of one database state, in memory."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, import_id: int, rows: int) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, monthly: duckdb.DuckDBPyConnection,
+                 import_id: int, rows: int) -> None:
         self._con = con
+        self._monthly = monthly
         self._lock = threading.Lock()
         self.import_id = import_id
         self.rows = rows
@@ -50,20 +60,29 @@ class WorkingSet:
         if not facts.current(con):
             return None
         mem = duckdb.connect(":memory:")
+        monthly = duckdb.connect(":memory:")
         try:
-            mem.execute("SET enable_progress_bar = false")
             rows = 0
             for table in COPIED:
                 rows += _copy(con, mem, table, f"SELECT * FROM {table}")
             _copy(con, mem, "imports", "SELECT import_id FROM imports")
             _copy(con, mem, "article_themes", "SELECT DISTINCT theme FROM article_themes")
             _copy(con, mem, "article_regions", "SELECT DISTINCT region FROM article_regions")
+            for table in (*COPIED, "imports", "article_themes", "article_regions"):
+                if table in DAILY:
+                    keys = "day, regions" if table == "day_counts" else "theme, day, regions"
+                    query = (f"SELECT {_month_columns(table)} FROM {table} GROUP BY ALL"
+                             f" ORDER BY {keys}")
+                else:
+                    query = f"SELECT * FROM {table}"
+                _copy(mem, monthly, table, query)
             import_id = int(mem.sql("SELECT coalesce(max(import_id), 0) FROM facts_state")
                             .fetchall()[0][0])
         except BaseException:
             mem.close()
+            monthly.close()
             raise
-        return cls(mem, import_id, rows)
+        return cls(mem, monthly, import_id, rows)
 
     @staticmethod
     def covers(spec: ViewSpec) -> bool:
@@ -76,17 +95,39 @@ class WorkingSet:
             and spec.metric != "tone"
         )
 
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A connection of its own to the copy (one per thread), for `store.aggregate`."""
+    @staticmethod
+    def monthly(spec: ViewSpec) -> bool:
+        """Whether the monthly copy answers the view: by month or coarser, and its dates (if
+        any) are whole months."""
+        every = "year" if spec.table == "regions" else spec.every  # regions: the whole range
+        return every in MONTHLY_EVERY and month_aligned(spec.since, spec.until)
+
+    def cursor(self, spec: ViewSpec | None = None) -> duckdb.DuckDBPyConnection:
+        """A connection of its own (one per thread) to the copy that answers `spec` (the daily
+        one when no view is given), for `store.aggregate`."""
         with self._lock:
-            cur = self._con.cursor()
+            source = self._monthly if spec is not None and self.monthly(spec) else self._con
+            cur = source.cursor()
         aggregate.trust_facts(cur)
         return cur
 
     def close(self) -> None:
-        """Free the copy."""
+        """Free the copies."""
         with self._lock:
             self._con.close()
+            self._monthly.close()
+
+
+def _month_columns(table: str) -> str:
+    theme = "theme, " if table != "day_counts" else ""
+    return (f"{theme}date_trunc('month', day)::DATE AS day, regions,"
+            f" sum(articles)::INTEGER AS articles")
+
+
+def month_aligned(first: date | None, last: date | None) -> bool:
+    """True when `first` starts a month and `last` ends one (None counts as aligned)."""
+    return (first is None or first.day == 1) and (
+        last is None or (last + timedelta(days=1)).day == 1)
 
 
 def _copy(src: duckdb.DuckDBPyConnection, dest: duckdb.DuckDBPyConnection, table: str,

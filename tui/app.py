@@ -256,6 +256,7 @@ class DashboardApp(App[None]):
         self.loading: str | None = None
         self.status_text = "loading…"
         self.panel_toggled = False
+        self._panel_shown: list[tuple[str, str, str]] = []
         self._spin = 0
         self._live: dict[int, duckdb.DuckDBPyConnection] = {}
         self._live_lock = threading.Lock()
@@ -367,14 +368,28 @@ class DashboardApp(App[None]):
             return
         keys = {b.id: self.key_for(b.id) for b in self.BINDINGS
                 if isinstance(b, Binding) and b.id}
+        wanted = _panel_rows(spec, keys)
+        shown, self._panel_shown = self._panel_shown, wanted
         rows = self.query_one("#filter-rows", OptionList)
+
+        def prompt(title: str, value: str) -> Text:
+            text = Text.assemble((clean(title), "bold"))
+            for line in value.splitlines():
+                text.append("\n\u00a0\u00a0" + clean(line))
+            return text
+
+        def shape(listed: list[tuple[str, str, str]]) -> list[tuple[str, int]]:
+            return [(action, len(value.splitlines())) for action, _, value in listed]
+
+        if shape(shown) == shape(wanted):  # same rows, same heights: no layout needed
+            for index, (old, new) in enumerate(zip(shown, wanted, strict=True)):
+                if old != new:
+                    rows.replace_option_prompt_at_index(index, prompt(new[1], new[2]))
+            return
         highlighted = rows.highlighted
         rows.clear_options()
-        for action, title, value in _panel_rows(spec, keys):
-            prompt = Text.assemble((clean(title), "bold"))
-            for line in value.splitlines():
-                prompt.append("\n\u00a0\u00a0" + clean(line))
-            rows.add_option(Option(prompt, id=action))
+        for action, title, value in wanted:
+            rows.add_option(Option(prompt(title, value), id=action))
         rows.highlighted = min(highlighted or 0, rows.option_count - 1)
 
     def _show_header(self) -> None:
@@ -514,10 +529,10 @@ class DashboardApp(App[None]):
         return payload
 
     def _from_working_set(self, spec: ViewSpec, tab: str) -> tuple[Any, ...] | None:
-        working_set = self.working_set
-        if working_set is None or not working_set.covers(spec.replace(table=tab)):
+        working_set, view = self.working_set, spec.replace(table=tab)
+        if working_set is None or not working_set.covers(view):
             return None
-        cur = working_set.cursor()
+        cur = working_set.cursor(view)
         key = id(cur)
         with self._live_lock:
             self._live[key] = cur

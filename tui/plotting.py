@@ -1,4 +1,4 @@
-"""The Trends plot: a textual-plotext widget that rebuilds only when its data or size change.
+"""The Trends plot: a textual-plotext widget that builds a plot once per data, size and theme.
 
 Series are downsampled to at most one point per column; spikes are marked with their own glyph.
 Colours come from a fixed palette so the legend under the plot can match them; with NO_COLOR or
@@ -8,6 +8,7 @@ ASCII each series gets a distinct ASCII marker as well.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,6 +28,7 @@ PALETTE: tuple[tuple[int, int, int], ...] = (
 ASCII_MARKERS = "*+ox#@%&"
 SPIKE_GLYPH, SPIKE_ASCII = "▲", "^"
 LABEL_WIDTH = 24  # characters of a series name kept in the legend
+KEEP_BUILT = 16  # plots kept built, so going back to a view (undo, redo) draws it at once
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,7 @@ class TrendPlot(PlotextPlot):
         self.version = 0
         self.builds = 0
         self.points_drawn = 0
-        self._cache_key: tuple[object, ...] | None = None
-        self._cached: Text | None = None
+        self._built: OrderedDict[tuple[object, ...], Text] = OrderedDict()
 
     def set_series(self, series: Sequence[Series], y_label: str) -> None:
         """Replace what is drawn; the plot is rebuilt at the next paint only if it changed."""
@@ -95,12 +96,15 @@ class TrendPlot(PlotextPlot):
 
     def render(self) -> RenderResult:
         width, height = self.size.width, self.size.height
-        key = (self.version, width, height, self.app.theme, self.plain, self.ascii_only)
-        if key == self._cache_key and self._cached is not None:
-            return self._cached
-        self._cached = self._build(width, height)
-        self._cache_key = key
-        return self._cached
+        key = (self.series, self.y_label, width, height, self.app.theme, self.plain,
+               self.ascii_only)
+        built = self._built.get(key)
+        if built is None:
+            built = self._built[key] = self._build(width, height)
+            while len(self._built) > KEEP_BUILT:
+                self._built.popitem(last=False)
+        self._built.move_to_end(key)
+        return built
 
     def _build(self, width: int, height: int) -> Text:
         if not self.series or width <= 0 or height <= 0:

@@ -43,21 +43,38 @@ COVERED = [
     ViewSpec(themes=FIVE, metric="share", smooth=2, every="day",
              since=dt.date(2019, 2, 3), until=dt.date(2019, 9, 30)),
     ViewSpec(regions=("East Asia",), since=dt.date(2020, 1, 1)),
+    ViewSpec(themes=FIVE, by_region=True, every="quarter", since=dt.date(2018, 2, 1),
+             until=dt.date(2021, 2, 28)),  # whole months: the monthly copy
+    ViewSpec(themes=FIVE, every="year", since=dt.date(2018, 2, 1),
+             until=dt.date(2021, 2, 27)),  # not whole months: the daily copy
 ]
 
 
 @pytest.mark.parametrize("spec", COVERED, ids=lambda s: f"{s.summary()}|{s.every}|{s.by_region}")
 def test_same_tables_as_the_file(demo: Path, working_set: WorkingSet, spec: ViewSpec) -> None:
-    cur = working_set.cursor()
     with reading(demo) as con:
         for table in ("trends", "regions"):
-            assert WorkingSet.covers(spec.replace(table=table))
-            assert_frame_equal(aggregate.table(cur, spec.replace(table=table)),
-                               aggregate.table(con, spec.replace(table=table)))
-        trends = aggregate.trends(cur, spec)
-        assert trends.height > 0
-        assert_frame_equal(aggregate.spikes(cur, spec, trends_frame=trends),
-                           aggregate.spikes(con, spec))
+            view = spec.replace(table=table)
+            assert WorkingSet.covers(view)
+            expected = aggregate.table(con, view)
+            assert_frame_equal(aggregate.table(working_set.cursor(), view), expected)
+            assert_frame_equal(aggregate.table(working_set.cursor(view), view), expected)
+        for cur in (working_set.cursor(), working_set.cursor(spec)):
+            trends = aggregate.trends(cur, spec)
+            assert trends.height > 0
+            assert_frame_equal(aggregate.spikes(cur, spec, trends_frame=trends),
+                               aggregate.spikes(con, spec))
+
+
+def test_which_views_the_monthly_copy_answers() -> None:
+    assert WorkingSet.monthly(ViewSpec(every="month"))
+    assert WorkingSet.monthly(ViewSpec(every="year", since=dt.date(2020, 3, 1),
+                                       until=dt.date(2024, 2, 29)))
+    assert not WorkingSet.monthly(ViewSpec(every="week"))
+    assert not WorkingSet.monthly(ViewSpec(every="day"))
+    assert not WorkingSet.monthly(ViewSpec(every="month", since=dt.date(2020, 3, 2)))
+    assert not WorkingSet.monthly(ViewSpec(every="month", until=dt.date(2023, 2, 27)))
+    assert WorkingSet.monthly(ViewSpec(every="week", table="regions"))  # the whole range
 
 
 @pytest.mark.parametrize("spec", [

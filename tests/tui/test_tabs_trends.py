@@ -118,6 +118,10 @@ async def test_plot_rebuilt_only_when_data_or_size_change() -> None:
         tab.show(spec, trends_frame({"a": [1, 2, 4], "b": [3, 2, 1]}), no_spikes())
         await pilot.pause()
         assert plot.builds == 3
+        drawn = str(plot.render())
+        tab.show(spec, frame, no_spikes())  # back to the first data (an undo): built before
+        await pilot.pause()
+        assert plot.builds == 3 and str(plot.render()) != drawn
 
 
 async def test_downsampled_to_plot_width() -> None:
