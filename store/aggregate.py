@@ -4,7 +4,8 @@ Filters are pushed down into DuckDB (the corpus never comes into memory); Polars
 results (zero-fill, shares, smoothing). Two ways to count the same numbers:
 
 - *fast*: the fact tables of `store.facts` (pre-aggregated per day, region sets as bit masks),
-  used when they are current and the view has no country filter, no text search and no tone;
+  used when they are current and the view has no country filter and no text search (tone: the
+  articles of `theme_facts` joined to their tone);
 - *plain*: SQL over the normalised tables (`articles`, `article_themes`, `article_regions`,
   `article_countries`), which answers every view.
 
@@ -245,7 +246,6 @@ def trust_facts(con: duckdb.DuckDBPyConnection) -> None:
 def _use_facts(con: duckdb.DuckDBPyConnection, spec: ViewSpec, fast: bool) -> bool:
     return (
         fast
-        and spec.metric != "tone"
         and facts.supports(countries=spec.countries, search=spec.search)
         and _facts_current(con)
     )
@@ -327,7 +327,10 @@ def _counts_fast(
         since=spec.since,
         until=spec.until,
     )
-    counts = facts.series_counts(con, series, **kwargs)
+    if spec.metric == "tone":
+        counts = facts.series_tone(con, series, **kwargs)
+    else:
+        counts = facts.series_counts(con, series, **kwargs)
     totals = facts.period_totals(con, **kwargs)
     if split is not None:  # an empty result has an untyped region column
         counts = counts.cast({"region": pl.String})

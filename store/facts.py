@@ -522,6 +522,44 @@ def _series_query(
     return con.sql(query, params=params).pl()
 
 
+def series_tone(
+    con: duckdb.DuckDBPyConnection,
+    series: Mapping[str, Sequence[str]],
+    *,
+    every: str,
+    regions: Sequence[str] = (),
+    by_region: bool = False,
+    sources: Sequence[str] = (),
+    since: date | None = None,
+    until: date | None = None,
+) -> pl.DataFrame:
+    """`series_counts` with the mean tone of the counted articles: columns period, theme,
+    [region], articles, tone (the exact decimal mean, as the plain query computes it; null when
+    none of them has a tone). `theme_facts` finds the articles, `articles` gives their tone."""
+    where, params = _filters(con, regions, sources, since, until)
+    names = [name for name, ids in series.items() for _ in ids]
+    ids = [theme for _, theme_ids in series.items() for theme in theme_ids]
+    params.update({"names": names, "ids": ids, "every": every})
+    join = _region_join(con, regions, params) if by_region else ""
+    region_col = ", rb.region AS region" if by_region else ""
+    where_sql = " AND ".join(["f.theme IN (SELECT unnest($ids))", *where])
+    query = f"""
+        WITH hits AS (
+            SELECT DISTINCT date_trunc($every, f.day)::DATE AS period, s.name AS theme
+                {region_col}, f.aid
+            FROM theme_facts f
+            JOIN (SELECT unnest($names) AS name, unnest($ids) AS theme) s ON s.theme = f.theme
+            {join}
+            WHERE {where_sql}
+        )
+        SELECT h.* EXCLUDE (aid), count(*)::BIGINT AS articles,
+            avg(a.tone::DECIMAL(38, 12))::DOUBLE AS tone
+        FROM hits h JOIN articles a ON a.aid = h.aid
+        GROUP BY ALL
+    """
+    return con.sql(query, params=params).pl()
+
+
 def period_totals(
     con: duckdb.DuckDBPyConnection,
     *,
