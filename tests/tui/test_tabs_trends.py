@@ -288,3 +288,28 @@ def test_plot_text_is_what_rich_would_decode(theme: str, marker: str) -> None:
     odd = "\x1b[1mbold\x1b[3mitalic both\x1b[0m plain"  # not plotext's shape: Rich decodes it
     assert list(console.render(ansi_text(odd))) == list(
         console.render(Text.from_ansi(odd, no_wrap=True)))
+
+
+def test_series_rows_values_peaks_and_gaps() -> None:
+    from tui.tabs.trends import series_rows
+
+    days = [date(2021, 1, d) for d in (3, 1, 2, 4)]  # out of order on purpose
+    frame = pl.DataFrame({
+        "period": days * 3,
+        "theme": ["a"] * 4 + ["b"] * 4 + ["c"] * 4,
+        "articles": [1, 2, 3, 4, 0, 0, 0, 0, 1, 1, 1, 1],
+        "total": [9] * 12,
+        "tone": [2.0, float("nan"), 2.0, float("inf"),   # a: peak is the first of the ties
+                 0.0, 0.0, None, 0.0,                    # b: nothing but zeros: no peak
+                 -3.0, -1.0, -2.0, None],                # c: all negative: the largest
+    }, schema={"period": pl.Date, "theme": pl.String, "articles": pl.Int64,
+               "total": pl.Int64, "tone": pl.Float64})
+    empty = pl.DataFrame(schema={"period": pl.Date, "theme": pl.String})
+    a, b, c = series_rows(frame, empty, "tone")
+    assert a.periods == tuple(sorted(days))
+    assert a.values == (None, 2.0, 2.0, None) and a.peak == date(2021, 1, 2)
+    assert a.last is None and a.before == 2.0 and a.articles == 10
+    assert b.values == (0.0, None, 0.0, 0.0) and b.peak is None
+    assert c.values == (-1.0, -2.0, -3.0, None) and c.peak == date(2021, 1, 1)
+    (counted, *_) = series_rows(frame, empty, "articles")
+    assert counted.values == (2.0, 3.0, 1.0, 4.0) and counted.peak == date(2021, 1, 4)

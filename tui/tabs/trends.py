@@ -6,7 +6,6 @@ Enter on a series row opens the articles behind it; `v` switches the table to th
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
@@ -72,13 +71,6 @@ class SpikeRow:
     z: float
 
 
-def _value(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def series_rows(trends: pl.DataFrame, spikes: pl.DataFrame, column: str) -> list[SeriesRow]:
     """One row per series (theme, or theme and region), in the order of `trends`."""
     keys = ["theme", *(["region"] if "region" in trends.columns else [])]
@@ -88,20 +80,22 @@ def series_rows(trends: pl.DataFrame, spikes: pl.DataFrame, column: str) -> list
     if not spikes.is_empty():
         for row in spikes.group_by(keys).len().iter_rows(named=True):
             spike_counts[tuple(row[k] for k in keys)] = int(row["len"])
+    value = pl.col(column).sort_by("period").cast(pl.Float64)
+    value = pl.when(value.is_finite()).then(value)  # NaN and infinities: no value
     grouped = trends.group_by(keys, maintain_order=True).agg(
         pl.col("articles").sum().alias("_articles"),
         pl.col("total").sum().alias("_total"),
         pl.col("period").sort_by("period").alias("_periods"),
-        pl.col(column).sort_by("period").cast(pl.Float64).alias("_values"),
+        value.alias("_values"),
+    ).with_columns(
+        # the first period of the largest value, none when every value is zero or missing
+        pl.when(pl.col("_values").list.eval(pl.element().fill_null(0.0) != 0.0).list.any())
+        .then(pl.col("_periods").list.get(pl.col("_values").list.arg_max(), null_on_oob=True))
+        .alias("_peak"),
     )
     rows = []
     for row in grouped.iter_rows(named=True):
-        values = tuple(_value(v) for v in row["_values"])
-        periods = tuple(row["_periods"])
-        present = [(v, p) for v, p in zip(values, periods, strict=True) if v is not None]
-        peak = max(present, key=lambda vp: vp[0])[1] if present else None
-        if all(v == 0 for v, _ in present):
-            peak = None
+        values = tuple(row["_values"])
         total = row["_total"] or 0
         rows.append(SeriesRow(
             theme=row["theme"],
@@ -109,10 +103,10 @@ def series_rows(trends: pl.DataFrame, spikes: pl.DataFrame, column: str) -> list
             articles=int(row["_articles"] or 0),
             share=(row["_articles"] or 0) / total if total else 0.0,
             values=values,
-            periods=periods,
+            periods=tuple(row["_periods"]),
             last=values[-1] if values else None,
             before=values[-2] if len(values) > 1 else None,
-            peak=peak,
+            peak=row["_peak"],
             spikes=spike_counts.get(tuple(row[k] for k in keys), 0),
         ))
     return rows
