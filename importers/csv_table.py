@@ -2,7 +2,9 @@
 
 Two ways to split records, one result. When every physical line of the file is one whole record
 (no blank lines, an even number of quotes on every line: checked with NumPy on the raw bytes) and
-DuckDB's strict CSV reader accepts the whole file, DuckDB reads it and record k sits on line k + 2.
+DuckDB's strict CSV reader accepts the whole file, DuckDB reads it and record k sits on line k + 2:
+read, converted and staged by one parallel query of the staging database when the mapping needs
+no country code lookups (`Staging.add_query`), else batch by batch.
 Otherwise Python's csv module splits the records: it knows quoted newlines, blank lines and
 ragged rows and the physical line each record starts on. Either way each batch is converted to
 canonical fields by one DuckDB query (importers/mapping.py). The header is line 1.

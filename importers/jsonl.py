@@ -1,6 +1,11 @@
 """Canonical JSON Lines (plain or gzip) → canonical articles, validated with physical line numbers.
 
-The happy path is vectorised: blocks of lines go to DuckDB, which parses every line once with
+The fast path: when every physical line is one record, DuckDB's parallel `read_json` reads the
+file inside the staging database and the records are checked and staged by the same query
+(`Staging.add_query`); record k is on line k. Any record the careful path below would look at
+closer, any reader error and any blank line send the whole file to the careful path instead.
+
+The careful path is vectorised too: blocks of lines go to DuckDB, which parses every line once with
 `json_transform` into typed columns and flags the few lines that may be wrong (invalid JSON, not
 an object, a missing or unparseable `published`, a list or object where text is expected, a list
 field that is not a list, a tone that is not a number). Only flagged lines are parsed again, in

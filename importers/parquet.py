@@ -1,7 +1,10 @@
 """Parquet files (canonical columns, or any with a `--mapping`) → canonical articles.
 
-Row groups are read in batches with pyarrow and converted by the same DuckDB query as CSV
-(importers/mapping.py); typed columns (timestamps, dates, lists, numbers) are used as they are.
+The file is read by DuckDB's `read_parquet`, converted by the same query as CSV
+(importers/mapping.py) and staged in one parallel query of the staging database
+(`Staging.add_query`); when that does not fit (country code lookups, a file DuckDB cannot read),
+row groups are read in batches with pyarrow and converted batch by batch. Typed columns
+(timestamps, dates, lists, numbers) are used as they are.
 A record's "line" is its row number in the file, counted from 1.
 """
 

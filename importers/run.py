@@ -106,6 +106,14 @@ class CountingStaging(Staging):
         if self._on_rows is not None:
             self._on_rows(self.files[file_no].records - before)
 
+    def add_query(self, source: str, params: dict[str, object], file_no: int, expected: int,
+                  first_line: int = 1) -> bool:
+        before = self.files[file_no].records
+        staged = super().add_query(source, params, file_no, expected, first_line)
+        if staged and self._on_rows is not None:
+            self._on_rows(self.files[file_no].records - before)
+        return staged
+
 
 def stage(
     files: list[tuple[Path, str]],

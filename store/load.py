@@ -422,6 +422,8 @@ class Staging:
         con.execute("SET preserve_insertion_order = true")
         try:
             con.execute(sql, {**params, "file_no": file_no}).fetchall()
+        except duckdb.InterruptException:
+            raise
         except duckdb.Error:
             return False
         finally:
