@@ -32,3 +32,6 @@ async def settle(pilot: Any) -> None:
         await pilot.pause()
         await app.workers.wait_for_complete()
     await pilot.pause()
+    # Widgets finish some work when idle (a DataTable sizes its columns to the rows added);
+    # on a busy machine the frame above can come before that: one more short pause.
+    await pilot.pause(0.05)
