@@ -313,3 +313,24 @@ def test_series_rows_values_peaks_and_gaps() -> None:
     assert c.values == (-1.0, -2.0, -3.0, None) and c.peak == date(2021, 1, 1)
     (counted, *_) = series_rows(frame, empty, "articles")
     assert counted.values == (2.0, 3.0, 1.0, 4.0) and counted.peak == date(2021, 1, 4)
+
+
+async def test_long_series_tables_fill_completely_and_refills_win() -> None:
+    from tui.tabs.trends import FIRST_ROWS
+
+    tab = TrendsTab(id="trends")
+    app = TabApp(tab)
+    many = {f"t{i:03d}": [i, i + 1] for i in range(FIRST_ROWS * 3 + 5)}
+    async with app.run_test(size=(120, 36)) as pilot:
+        tab.show(ViewSpec(), trends_frame(many), no_spikes())
+        table = tab.query_one("#trends-table", DataTable)
+        assert table.row_count == FIRST_ROWS  # a screenful at once, the rest after it shows
+        tab.show(ViewSpec(), trends_frame({"a": [1, 2], "b": [2, 1]}), no_spikes())  # refilled
+        await pilot.pause()
+        await pilot.pause()
+        assert [row[0] for row in table_rows(tab)] == ["a", "b"]  # nothing left over
+        tab.show(ViewSpec(), trends_frame(many), no_spikes())
+        for _ in range(5):
+            await pilot.pause()
+        rows = table_rows(tab)
+        assert [r[0] for r in rows] == list(many)

@@ -112,6 +112,9 @@ def series_rows(trends: pl.DataFrame, spikes: pl.DataFrame, column: str) -> list
     return rows
 
 
+FIRST_ROWS = 40  # series rows added at once; more than a screenful of the table at 120x36
+
+
 class TrendsTab(TabBase):
     """Plot + per-series table of the view's trends (see tabs_api: `show(spec, trends, spikes)`)."""
 
@@ -134,6 +137,7 @@ class TrendsTab(TabBase):
         self.hidden: list[str] = []
         self.showing_spikes = False
         self.column = "articles"
+        self._filled = 0  # counts table fills, so rows left over from an earlier one are dropped
 
     def compose_body(self) -> ComposeResult:
         yield Static(literal(""), id="trends-note", classes="tab-body")
@@ -216,6 +220,7 @@ class TrendsTab(TabBase):
         by_region = any(row.region for row in self.rows) or self.spec.by_region
         metric = self.spec.metric
         if self.showing_spikes:
+            self._filled += 1
             table.add_columns("theme", *(["region"] if by_region else []), "period", "articles",
                               "baseline", "z")
             for index, spike in enumerate(self.spike_rows):
@@ -229,10 +234,21 @@ class TrendsTab(TabBase):
                 )
             return
         mark = SPIKE_ASCII if self.ascii_only else SPIKE_GLYPH
-        width = SPARK_WIDTH if self.size.width >= 100 or not self.size.width else 10
         table.add_columns("theme", *(["region"] if by_region else []), "trend", "articles",
                           "share", "last", "change", "peak", mark)
-        for index, row in enumerate(self.rows):
+        self._filled += 1
+        self._add_series_rows(self._filled, by_region, metric, 0)
+
+    def _add_series_rows(self, fill: int, by_region: bool, metric: str, start: int) -> None:
+        """Rows `start`… of the series table. A screenful comes first; the rest (a view of
+        every theme in every region has 200+) is added after the screen shows those, unless
+        the table has been filled again meanwhile."""
+        if fill != self._filled:
+            return
+        table = self.query_one("#trends-table", DataTable)
+        width = SPARK_WIDTH if self.size.width >= 100 or not self.size.width else 10
+        stop = start + FIRST_ROWS if start == 0 else len(self.rows)
+        for index, row in enumerate(self.rows[start:stop], start):
             table.add_row(
                 literal(row.theme), *([literal(row.region or "")] if by_region else []),
                 Text(sparkline(row.values, width, ascii_only=self.ascii_only)),
@@ -244,6 +260,8 @@ class TrendsTab(TabBase):
                 Text(str(row.spikes) if row.spikes else "", justify="right"),
                 key=f"s{index}",
             )
+        if stop < len(self.rows):
+            self.call_after_refresh(self._add_series_rows, fill, by_region, metric, stop)
 
     def action_toggle_spikes(self) -> None:
         """Switch the table between the series and the spikes."""
