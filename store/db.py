@@ -6,9 +6,13 @@ connection open longer than one query or one load, so whoever waits only waits f
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import random
+import shutil
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -192,16 +196,40 @@ def connect(
             delay = min(delay * 2, WRITER_MAX_DELAY if intent.claimed else 1.0)
 
 
+_SPILL: list[Path] = []
+_SPILL_LOCK = threading.Lock()
+
+
+def spill_dir() -> Path:
+    """This process's private folder for what DuckDB spills (created once, mode 0700, removed
+    at exit): never beside the database, which readers may not be allowed to write to."""
+    with _SPILL_LOCK:
+        if not _SPILL:
+            folder = Path(tempfile.mkdtemp(prefix="softpower-spill-"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            _SPILL.append(folder)
+        return _SPILL[0]
+
+
 @contextlib.contextmanager
 def reading(
     path: str | os.PathLike[str],
     *,
     timeout: float | None = None,
     on_wait: WaitCallback | None = None,
+    memory_limit: str | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection for the duration of a `with` block."""
+    """A read-only connection for the duration of a `with` block.
+
+    With `memory_limit` (e.g. "512MB") its queries hold at most that much and spill the rest to
+    `spill_dir()`: for a long-lived process such as the dashboard, whose background reads (every
+    article of a view, sorted) would otherwise each take what DuckDB's default allows (80 % of RAM).
+    """
     con = connect(path, read_only=True, timeout=timeout, on_wait=on_wait)
     try:
+        if memory_limit is not None:
+            con.execute("SET memory_limit = $limit", {"limit": memory_limit})
+            con.execute("SET temp_directory = $dir", {"dir": str(spill_dir())})
         yield con
     finally:
         con.close()

@@ -53,6 +53,7 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 SPINNER_ASCII = "|/-\\"
 HISTORY_LIMIT = 500
 WIDE = 120  # terminal width from which the filter panel opens by default
+READER_MEMORY = "512MB"  # what one of the dashboard's reads may hold; DuckDB spills the rest
 # Seconds the other tabs wait after the current one is drawn before they are read: a key pressed
 # meanwhile cancels them, so quick successive keys only ever read what is on screen.
 PRELOAD_DELAY = 0.3
@@ -427,7 +428,8 @@ class DashboardApp(App[None]):
     @contextmanager
     def _view_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection registered so that a newer request can interrupt its query."""
-        with reading(self.db_path, on_wait=self._lock_wait) as con:
+        with reading(self.db_path, on_wait=self._lock_wait,
+                     memory_limit=READER_MEMORY) as con:
             key = id(con)
             with self._live_lock:
                 self._live[key] = con
@@ -447,7 +449,8 @@ class DashboardApp(App[None]):
 
     def read(self, query: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
         """Run `query` on a short read-only connection of its own (any thread)."""
-        with reading(self.db_path, on_wait=self._lock_wait) as con:
+        with reading(self.db_path, on_wait=self._lock_wait,
+                     memory_limit=READER_MEMORY) as con:
             return query(con)
 
     def load(self) -> None:
@@ -557,7 +560,8 @@ class DashboardApp(App[None]):
     @work(thread=True, exclusive=True, group="working-set", exit_on_error=False)
     def _build_working_set(self, import_id: int) -> None:
         try:
-            with reading(self.db_path, on_wait=self._lock_wait) as con:
+            with reading(self.db_path, on_wait=self._lock_wait,
+                         memory_limit=READER_MEMORY) as con:
                 newest = con.sql("SELECT max(import_id) FROM imports").fetchall()[0][0]
                 working_set = WorkingSet.load(con) if newest == import_id else None
         except (StoreError, duckdb.Error, OSError):
@@ -874,7 +878,8 @@ class DashboardApp(App[None]):
     def _export(self, spec: ViewSpec, request: Any, force: bool) -> None:
         self.post_message(StatusNote(f"writing {request.path}…"))
         try:
-            with reading(self.db_path, on_wait=self._lock_wait) as con:
+            with reading(self.db_path, on_wait=self._lock_wait,
+                         memory_limit=READER_MEMORY) as con:
                 result = export_view(con, spec, request.path, fmt=request.fmt, force=force)
         except ExportExistsError:
             self.post_message(ExportDone(None, exists=True, request=request))

@@ -35,3 +35,22 @@ def test_empty_environment_values_are_ignored(tmp_path: Path) -> None:
 
 def test_config_dir_follows_xdg(tmp_path: Path) -> None:
     assert config_dir({"XDG_CONFIG_HOME": str(tmp_path)}) == tmp_path / "softpower-tui"
+
+
+def test_a_bounded_reader_spills_to_a_private_folder(tmp_path: Path) -> None:
+    import stat
+
+    from store.db import initialise, reading, spill_dir
+
+    db = tmp_path / "r.duckdb"
+    initialise(db)
+    with reading(db, memory_limit="64MB") as con:
+        limit, folder = con.sql(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchall()[0]
+    assert limit.startswith("61") and folder == str(spill_dir())  # 64 MB = 61.0 MiB
+    assert stat.S_IMODE(spill_dir().stat().st_mode) == 0o700
+    assert spill_dir().parent != tmp_path
+    with reading(db) as con:  # unbounded unless asked
+        assert con.sql("SELECT current_setting('temp_directory')").fetchall()[0][0] != str(
+            spill_dir())
