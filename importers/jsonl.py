@@ -48,8 +48,9 @@ _STRUCT = json.dumps(_TYPES)
 
 
 def _bracketed(expr: str) -> str:
-    """SQL: true when the text `expr` may be an object or array that DuckDB turned into text."""
-    return f"left({expr}, 1) IN ('[', '{{')"
+    """SQL: true when the text `expr` may be an object or array that DuckDB turned into text:
+    JSON text of one. A title such as "[Analysis] …" is not, and stays on the fast path."""
+    return f"(left({expr}, 1) IN ('[', '{{') AND coalesce(json_valid({expr}), false))"
 
 
 def _suspect_sql() -> str:

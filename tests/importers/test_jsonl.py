@@ -217,6 +217,10 @@ def test_batches_across_blocks_keep_line_numbers(tmp_path: Path, monkeypatch) ->
        '{"title": "x", "published": "2020-01-01", "themes": [1, true, null]}',
        '{"title": 12, "published": "2020-01-01", "summary": false}',
        '{"title": "[x]", "published": "2020-01-01", "source": "{y"}',
+       '{"title": "[Analysis] x & y", "published": "2020-01-01", "source": "{Wire}"}',
+       '{"title": "[1, 2]", "published": "2020-01-01", "summary": "{\\"a\\": 1}"}',
+       '{"title": ["a"], "published": "2020-01-01"}',
+       '{"title": "x", "published": "2020-01-01", "source": {"name": "y"}}',
        '{"title": "x", "published": "2020-01-01T10:00:00+05:00", "tone": "-2.5"}',
        "null", "{}"],
 )
@@ -265,3 +269,18 @@ def test_fast_path_keeps_lines_order_and_the_last_duplicate(tmp_path: Path, monk
     assert _rows(db, "SELECT count(*) FROM articles a JOIN articles b ON a.aid < b.aid "
                      "WHERE a.id IN ('r1', 'r2') AND b.id IN ('r1', 'r2') "
                      "AND a.id = 'r1'") == [(1,)]
+
+
+def test_bracketed_titles_stay_on_the_fast_path(tmp_path: Path, monkeypatch) -> None:
+    import importers.jsonl as jsonl
+
+    def careful(path: Path) -> None:
+        raise AssertionError("the careful path was taken")
+
+    monkeypatch.setattr(jsonl, "typed_batches", careful)
+    src = tmp_path / "tags.jsonl"
+    src.write_text("\n".join(json.dumps({"title": title, "published": "2020-01-01",
+                                         "source": "[Wire]"})
+                             for title in ("[Analysis] a", "[Video] b", "{Opinion} c")) + "\n")
+    result = run_import([src], tmp_path / "t.duckdb")
+    assert (result.new, result.rejected) == (3, 0)
