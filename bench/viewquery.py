@@ -58,6 +58,9 @@ def viewspec(view: View) -> object:
 
     return ViewSpec(
         themes=view.themes, regions=view.regions, every=EVERY, metric="share", by_region=True,
+        # the whole corpus, as the other ways count it (without dates a ViewSpec spans the
+        # matching articles, which can start a week later on a small corpus)
+        since=view.first_day, until=view.last_day,
     )
 
 
