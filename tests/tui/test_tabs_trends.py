@@ -334,3 +334,19 @@ async def test_long_series_tables_fill_completely_and_refills_win() -> None:
             await pilot.pause()
         rows = table_rows(tab)
         assert [r[0] for r in rows] == list(many)
+
+
+def test_legend_names_keep_series_apart() -> None:
+    from tui.tabs.trends import SeriesRow, legend_names
+
+    def row(theme: str, region: str | None) -> SeriesRow:
+        return SeriesRow(theme, region, 1, 0.1, (1.0,), (date(2020, 1, 1),), 1.0, None, None, 0)
+
+    same_theme = [row("media-and-information", r) for r in ("Africa", "Europe")]
+    assert legend_names(same_theme) == ["Africa", "Europe"]
+    same_region = [row(t, "Africa") for t in ("censorship", "state-media")]
+    assert legend_names(same_region) == ["censorship", "state-media"]
+    mixed = [row("censorship", "Africa"), row("state-media", "Europe")]
+    assert legend_names(mixed) == ["censorship · Africa", "state-media · Europe"]
+    assert legend_names([row("censorship", None), row("state-media", None)]) == [
+        "censorship", "state-media"]

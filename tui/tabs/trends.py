@@ -115,6 +115,18 @@ def series_rows(trends: pl.DataFrame, spikes: pl.DataFrame, column: str) -> list
 FIRST_ROWS = 40  # series rows added at once; more than a screenful of the table at 120x36
 
 
+def legend_names(rows: list[SeriesRow]) -> list[str]:
+    """What the legend calls each drawn series: the region when they all share a theme, the
+    theme when they all share a region, else both (a long theme name would otherwise leave
+    eight identical, truncated entries)."""
+    if len(rows) > 1 and all(row.region for row in rows):
+        if len({row.theme for row in rows}) == 1:
+            return [row.region or "" for row in rows]
+        if len({row.region for row in rows}) == 1:
+            return [row.theme for row in rows]
+    return [row.name for row in rows]
+
+
 class TrendsTab(TabBase):
     """Plot + per-series table of the view's trends (see tabs_api: `show(spec, trends, spikes)`)."""
 
@@ -170,7 +182,9 @@ class TrendsTab(TabBase):
             self.show_message("No articles match this view — widen the dates or clear filters (x).")
             return
         self.show_body()
-        plot_series = [self._plot_series(row) for row in drawn]
+        names = legend_names(drawn)
+        plot_series = [self._plot_series(row, name) for row, name in zip(drawn, names,
+                                                                          strict=True)]
         plot = self.query_one(TrendPlot)
         label = METRIC_LABEL[spec.metric] + (
             f", mean of {spec.smooth}" if self.column == "smoothed" else "")
@@ -190,7 +204,7 @@ class TrendsTab(TabBase):
         if self.rows:
             self._draw_legend()
 
-    def _plot_series(self, row: SeriesRow) -> Series:
+    def _plot_series(self, row: SeriesRow, name: str) -> Series:
         index = dict(zip(row.periods, row.values, strict=True))
         marks = tuple(
             (s.period.isoformat(), index[s.period])
@@ -198,7 +212,7 @@ class TrendsTab(TabBase):
             if s.theme == row.theme and s.region == row.region
             and index.get(s.period) is not None
         )
-        return Series(row.name, tuple(p.isoformat() for p in row.periods), row.values,
+        return Series(name, tuple(p.isoformat() for p in row.periods), row.values,
                       marks)  # type: ignore[arg-type]
 
     def _note(self) -> Text:
@@ -210,6 +224,9 @@ class TrendsTab(TabBase):
         if self.hidden:
             text = (f"showing {MAX_SERIES} of {len(self.rows)} series; not drawn: "
                     + ", ".join(self.hidden) + " · " + text)
+        drawn = self.rows[:MAX_SERIES]
+        if len(drawn) > 1 and drawn[0].region and len({row.theme for row in drawn}) == 1:
+            text = f"plot: {drawn[0].theme} by region · {text}"  # the legend names regions
         return literal(text)
 
     # -- table ------------------------------------------------------------------------------
