@@ -95,6 +95,12 @@ async def test_more_than_eight_series_named_in_note() -> None:
         screen = screen_text(app)
         assert "showing 8 of 11 series; not drawn: theme-08, theme-09, theme-10" in screen
         assert len(table_rows(tab)) == 11  # the table lists every series
+        many = [f"t-{i:02d}" for i in range(20)]
+        tab.show(ViewSpec(themes=tuple(many)),
+                 trends_frame({name: [i + 1, i + 2] for i, name in enumerate(many)}), no_spikes())
+        await pilot.pause()
+        note = str(tab._note())
+        assert "not drawn: t-08, t-09, t-10, t-11, t-12 and 7 more" in note
 
 
 async def test_plot_rebuilt_only_when_data_or_size_change() -> None:

@@ -112,6 +112,7 @@ def series_rows(trends: pl.DataFrame, spikes: pl.DataFrame, column: str) -> list
     return rows
 
 
+NAMED_HIDDEN = 5  # series not drawn that the note names; the rest are counted
 FIRST_ROWS = 40  # series rows added at once; more than a screenful of the table at 120x36
 
 
@@ -222,8 +223,12 @@ class TrendsTab(TabBase):
                 + (f", trailing mean of {spec.smooth}" if self.column == "smoothed" else "")
                 + (f" · last = {period_label(last, spec.every)}" if last else ""))
         if self.hidden:
+            named = ", ".join(self.hidden[:NAMED_HIDDEN])
+            more = len(self.hidden) - NAMED_HIDDEN
+            if more > 0:  # the table below lists them all; a note of 200 names costs a frame
+                named += f" and {more:,} more"
             text = (f"showing {MAX_SERIES} of {len(self.rows)} series; not drawn: "
-                    + ", ".join(self.hidden) + " · " + text)
+                    + named + " · " + text)
         drawn = self.rows[:MAX_SERIES]
         if len(drawn) > 1 and drawn[0].region and len({row.theme for row in drawn}) == 1:
             text = f"plot: {drawn[0].theme} by region · {text}"  # the legend names regions
