@@ -54,6 +54,7 @@ SPINNER_ASCII = "|/-\\"
 HISTORY_LIMIT = 500
 WIDE = 120  # terminal width from which the filter panel opens by default
 READER_MEMORY = "512MB"  # what one of the dashboard's reads may hold; DuckDB spills the rest
+INTERRUPT_PERSISTENCE = 5.0  # seconds an older load's queries keep being interrupted
 # Seconds the other tabs wait after the current one is drawn before they are read: a key pressed
 # meanwhile cancels them, so quick successive keys only ever read what is on screen.
 PRELOAD_DELAY = 0.3
@@ -258,6 +259,7 @@ class DashboardApp(App[None]):
         self.status_text = "loading…"
         self.panel_toggled = False
         self._panel_shown: list[tuple[str, str, str]] = []
+        self._undrawn: set[str] = set()  # tabs whose numbers are read but not yet drawn
         self._spin = 0
         self._live: dict[int, duckdb.DuckDBPyConnection] = {}
         self._live_lock = threading.Lock()
@@ -440,12 +442,30 @@ class DashboardApp(App[None]):
                     self._live.pop(key, None)
 
     def _interrupt_loads(self) -> None:
+        """Stop the queries of older loads. DuckDB forgets an interrupt that comes just before
+        a query starts, so the connections still running are interrupted again every few
+        milliseconds until their loads have let go of them (for a few seconds at most)."""
         with self._live_lock:
-            for con in self._live.values():
-                try:
-                    con.interrupt()
-                except duckdb.Error:
-                    pass
+            older = list(self._live.items())
+        if not older:
+            return
+
+        def still_live() -> list[duckdb.DuckDBPyConnection]:
+            with self._live_lock:
+                return [con for key, con in older if self._live.get(key) is con]
+
+        def interrupt_until_released() -> None:
+            deadline = time.monotonic() + INTERRUPT_PERSISTENCE
+            while (cons := still_live()) and time.monotonic() < deadline:
+                for con in cons:
+                    try:
+                        con.interrupt()
+                    except duckdb.Error:
+                        pass
+                time.sleep(0.01)
+
+        threading.Thread(target=interrupt_until_released, name="interrupt-loads",
+                         daemon=True).start()
 
     def read(self, query: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
         """Run `query` on a short read-only connection of its own (any thread)."""
@@ -603,20 +623,29 @@ class DashboardApp(App[None]):
         if data_key(message.spec) != data_key(self.spec):
             return
         tab = message.tab
-        widget = self.tab_widget(tab)
-        spec = self.spec.replace(table="spikes" if self.spec.table == "spikes" and tab == "trends"
-                                 else tab)
-        if tab == "articles":
-            (keys,) = message.payload
-            widget.show(spec, keys, self.fetch_articles, self.article_detail)
-        else:
-            widget.show(spec, *message.payload)
         self.shown[tab] = data_key(message.spec)
         self.data[tab] = message.payload
+        if tab == tab_of(self.spec.table):
+            self._draw_tab(tab)
+        else:  # drawn when its tab is opened: hidden tables cost the next key press nothing
+            self._undrawn.add(tab)
         self.notes[tab] = f"{TAB_TITLES[tab]}: {self._tab_note(tab, message.payload)}"
         if tab == tab_of(self.spec.table):
             note = f"{self.view_note} · " if self.view_note else ""
             self.set_status(note + self.notes[tab])
+
+    def _draw_tab(self, tab: str) -> None:
+        """Put the numbers read for `tab` (those of the current view) into its widget."""
+        self._undrawn.discard(tab)
+        widget = self.tab_widget(tab)
+        spec = self.spec.replace(table="spikes" if self.spec.table == "spikes" and tab == "trends"
+                                 else tab)
+        payload = self.data[tab]
+        if tab == "articles":
+            (keys,) = payload
+            widget.show(spec, keys, self.fetch_articles, self.article_detail)
+        else:
+            widget.show(spec, *payload)
 
     def _tab_note(self, tab: str, payload: tuple[Any, ...]) -> str:
         first = payload[0]
@@ -685,6 +714,8 @@ class DashboardApp(App[None]):
         tab = str(event.pane.id).removeprefix("pane-")
         if tab_of(self.spec.table) != tab:
             self._replace_spec(self.spec.replace(table=tab))
+        if tab in self._undrawn and self.shown.get(tab) == data_key(self.spec):
+            self._draw_tab(tab)
         if self.shown.get(tab) != data_key(self.spec):
             if self.loading is None:
                 self.load()
