@@ -9,6 +9,7 @@ Tabs receive their data through `show(...)` on the main thread (see docs in tui/
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -28,6 +29,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
@@ -54,6 +56,12 @@ SPINNER_ASCII = "|/-\\"
 HISTORY_LIMIT = 500
 WIDE = 120  # terminal width from which the filter panel opens by default
 READER_MEMORY = "512MB"  # what one of the dashboard's reads may hold; DuckDB spills the rest
+# A full garbage collection of a session's objects takes 50-100 ms: Python starts one whenever
+# enough objects have survived, which is often in the middle of drawing a key press's numbers.
+# The dashboard makes automatic full collections rare and runs one itself once the screen has
+# been still for IDLE_COLLECT seconds (the young generations are still collected as usual).
+RARE_FULL_COLLECTIONS = 1_000
+IDLE_COLLECT = 2.0
 INTERRUPT_PERSISTENCE = 5.0  # seconds an older load's queries keep being interrupted
 # Seconds the other tabs wait after the current one is drawn before they are read: a key pressed
 # meanwhile cancels them, so quick successive keys only ever read what is on screen.
@@ -325,9 +333,26 @@ class DashboardApp(App[None]):
         self._show_summary()
         self.call_after_refresh(self.focus_tab)
         self.set_interval(0.1, self._tick)
+        self._gc_threshold = gc.get_threshold()
+        gc.set_threshold(*self._gc_threshold[:2], RARE_FULL_COLLECTIONS)
+        self._gc_timer: Timer | None = None
         self.load()
         if self.poll_seconds > 0:
             self.set_interval(self.poll_seconds, self.poll_new_data)
+
+    def on_unmount(self) -> None:
+        gc.set_threshold(*self._gc_threshold)
+
+    def _collect_when_idle(self) -> None:
+        """Collect garbage in full once nothing has changed for a while (see IDLE_COLLECT)."""
+        if self._gc_timer is not None:
+            self._gc_timer.stop()
+        self._gc_timer = self.set_timer(IDLE_COLLECT, self._collect_if_idle)
+
+    def _collect_if_idle(self) -> None:
+        self._gc_timer = None
+        if self.loading is None:
+            gc.collect()
 
     def focus_tab(self) -> None:
         """Focus the current tab's main widget (its table)."""
@@ -480,6 +505,9 @@ class DashboardApp(App[None]):
         order = [current] + [t for t in TABS if t != current]
         self.loading = current
         self._draw_status()
+        cached = self.cache.get(current, self.spec)
+        if cached is not None:  # drawn now, in the frame that shows the key's other effects
+            self.on_tab_loaded(TabLoaded(self.spec, current, cached))
         self._load_view(self.spec, order)
 
     @work(thread=True, exclusive=True, group="view", exit_on_error=False)
@@ -488,10 +516,11 @@ class DashboardApp(App[None]):
         try:
             with ExitStack() as stack:
                 con = self._lazy_connection(stack)
-                payload = self._tab_payload(con, spec, order[0])
-                if worker.is_cancelled:
-                    return
-                self.post_message(TabLoaded(spec, order[0], payload))
+                if self.shown.get(order[0]) != data_key(spec):  # else drawn from the cache
+                    payload = self._tab_payload(con, spec, order[0])
+                    if worker.is_cancelled:
+                        return
+                    self.post_message(TabLoaded(spec, order[0], payload))
                 overview = self._overviews.get(filter_key(spec))
                 if overview is None:  # grouping and metric keys keep the same counts
                     overview = aggregate.overview(con(), spec)
@@ -670,6 +699,7 @@ class DashboardApp(App[None]):
         if data_key(message.spec) == data_key(self.spec):
             self.loading = None
             self._draw_status()
+            self._collect_when_idle()
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.loading = None

@@ -356,3 +356,20 @@ def test_legend_names_keep_series_apart() -> None:
     assert legend_names(mixed) == ["censorship · Africa", "state-media · Europe"]
     assert legend_names([row("censorship", None), row("state-media", None)]) == [
         "censorship", "state-media"]
+
+
+def test_sparkline_points_computed_in_polars_match_squeeze() -> None:
+    """The table's sparklines are squeezed in Polars; they must be squeeze()'s points."""
+    import random
+
+    from tui.sparkline import squeeze
+    from tui.tabs.trends import _squeezed
+
+    rng = random.Random(5)
+    lists = [[None if rng.random() < 0.2 else rng.uniform(-5, 5)
+              for _ in range(rng.randint(1, 300))] for _ in range(200)]
+    lists.append([None] * 40)
+    for width in (1, 3, 10, 16):
+        got = _squeezed(pl.Series(lists, dtype=pl.List(pl.Float64)), width).to_list()
+        for values, points in zip(lists, got, strict=True):
+            assert points == pytest.approx(squeeze(values, width), rel=1e-12, abs=1e-12)

@@ -6,7 +6,7 @@ Enter on a series row opens the articles behind it; `v` switches the table to th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
@@ -22,7 +22,7 @@ from store.aggregate import period_bounds
 from store.viewspec import ViewSpec
 from tui.messages import DrillDown
 from tui.plotting import SPIKE_ASCII, SPIKE_GLYPH, Series, TrendPlot, legend
-from tui.sparkline import sparkline
+from tui.sparkline import sparkline, squeeze
 from tui.tabs import (
     METRIC_LABEL,
     TabBase,
@@ -37,6 +37,7 @@ from tui.textsafe import clean, literal
 
 MAX_SERIES = 8
 SPARK_WIDTH = 16
+SPARK_WIDTHS = (SPARK_WIDTH, 10)  # wide terminals, narrow ones
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,14 @@ class SeriesRow:
     before: float | None
     peak: date | None
     spikes: int
+    # The values squeezed to each sparkline width (as tui.sparkline.squeeze does), computed
+    # with the rest in Polars: a day view has thousands of values per series.
+    sketches: dict[int, tuple[float | None, ...]] = field(default_factory=dict, compare=False)
+
+    def sketch(self, width: int) -> tuple[float | None, ...]:
+        """The values squeezed to at most `width` points."""
+        points = self.sketches.get(width)
+        return points if points is not None else tuple(squeeze(list(self.values), width))
 
     @property
     def name(self) -> str:
@@ -93,6 +102,13 @@ def series_rows(trends: pl.DataFrame, spikes: pl.DataFrame, column: str) -> list
         .then(pl.col("_periods").list.get(pl.col("_values").list.arg_max(), null_on_oob=True))
         .alias("_peak"),
     )
+    grouped = grouped.with_columns(
+        _squeezed(grouped["_values"], width).alias(f"_sketch{width}") for width in SPARK_WIDTHS)
+    # A trends table is zero-filled: series share their periods, converted to Python once.
+    every_period = tuple(trends["period"].unique().sort().to_list())
+    shared = bool((grouped["_periods"].list.len() == len(every_period)).all())
+    if shared:
+        grouped = grouped.drop("_periods")
     rows = []
     for row in grouped.iter_rows(named=True):
         values = tuple(row["_values"])
@@ -103,13 +119,32 @@ def series_rows(trends: pl.DataFrame, spikes: pl.DataFrame, column: str) -> list
             articles=int(row["_articles"] or 0),
             share=(row["_articles"] or 0) / total if total else 0.0,
             values=values,
-            periods=tuple(row["_periods"]),
+            periods=every_period if shared else tuple(row["_periods"]),
             last=values[-1] if values else None,
             before=values[-2] if len(values) > 1 else None,
             peak=row["_peak"],
             spikes=spike_counts.get(tuple(row[k] for k in keys), 0),
+            sketches={width: tuple(row[f"_sketch{width}"]) for width in SPARK_WIDTHS},
         ))
     return rows
+
+
+def _squeezed(values: pl.Series, width: int) -> pl.Series:
+    """Each list of `values` squeezed to at most `width` points, as `tui.sparkline.squeeze`
+    does: point i is the mean of the non-null values i*n//width … (i+1)*n//width - 1."""
+    j, n = pl.col("_j"), pl.col("_n")
+    points = (
+        pl.DataFrame({"v": values}).with_row_index("_row").explode("v")
+        .with_columns(pl.int_range(pl.len()).over("_row").alias("_j"),
+                      pl.len().over("_row").alias("_n"))
+        # the point holding value j is the largest i with i*n//width <= j
+        .with_columns(pl.when(n > width).then(((j + 1) * width + n - 1) // n - 1).otherwise(j)
+                      .alias("_point"))
+        .group_by("_row", "_point").agg(pl.col("v").mean())
+        .sort("_row", "_point")
+        .group_by("_row", maintain_order=True).agg("v")
+    )
+    return points["v"]
 
 
 NAMED_HIDDEN = 5  # series not drawn that the note names; the rest are counted
@@ -184,8 +219,9 @@ class TrendsTab(TabBase):
             return
         self.show_body()
         names = legend_names(drawn)
-        plot_series = [self._plot_series(row, name) for row, name in zip(drawn, names,
-                                                                          strict=True)]
+        dates: dict[int, tuple[str, ...]] = {}  # series share their periods: format them once
+        plot_series = [self._plot_series(row, name, dates)
+                       for row, name in zip(drawn, names, strict=True)]
         plot = self.query_one(TrendPlot)
         label = METRIC_LABEL[spec.metric] + (
             f", mean of {spec.smooth}" if self.column == "smoothed" else "")
@@ -205,16 +241,16 @@ class TrendsTab(TabBase):
         if self.rows:
             self._draw_legend()
 
-    def _plot_series(self, row: SeriesRow, name: str) -> Series:
-        index = dict(zip(row.periods, row.values, strict=True))
-        marks = tuple(
-            (s.period.isoformat(), index[s.period])
-            for s in self.spike_rows
-            if s.theme == row.theme and s.region == row.region
-            and index.get(s.period) is not None
-        )
-        return Series(name, tuple(p.isoformat() for p in row.periods), row.values,
-                      marks)  # type: ignore[arg-type]
+    def _plot_series(self, row: SeriesRow, name: str,
+                     dates: dict[int, tuple[str, ...]]) -> Series:
+        spikes = [s for s in self.spike_rows if s.theme == row.theme and s.region == row.region]
+        index = dict(zip(row.periods, row.values, strict=True)) if spikes else {}
+        marks = tuple((s.period.isoformat(), index[s.period]) for s in spikes
+                      if index.get(s.period) is not None)
+        iso = dates.get(id(row.periods))
+        if iso is None:
+            iso = dates[id(row.periods)] = tuple(p.isoformat() for p in row.periods)
+        return Series(name, iso, row.values, marks)  # type: ignore[arg-type]
 
     def _note(self) -> Text:
         spec = self.spec
@@ -273,7 +309,7 @@ class TrendsTab(TabBase):
         for index, row in enumerate(self.rows[start:stop], start):
             table.add_row(
                 literal(row.theme), *([literal(row.region or "")] if by_region else []),
-                Text(sparkline(row.values, width, ascii_only=self.ascii_only)),
+                Text(sparkline(row.sketch(width), width, ascii_only=self.ascii_only)),
                 Text(fmt_count(row.articles), justify="right"),
                 Text(fmt_share(row.share), justify="right"),
                 Text(fmt_metric(metric, row.last), justify="right"),
