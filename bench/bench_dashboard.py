@@ -127,7 +127,7 @@ def source_of(log: list[tuple[str, str]], tab: str) -> str:
     entries = [source for t, source in log if t == tab]
     if not entries or entries[0] == "cache":
         return "cache"
-    return "working set" if "working set" in entries[1:2] else "file"
+    return "working set" if "working set" in entries else "file"
 
 
 async def working_set_ready(app: Any, limit: float = 300.0) -> float | None:
