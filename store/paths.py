@@ -40,7 +40,14 @@ def resolve_db_path(
         path = data_dir(env) / DB_FILENAME
     path = path.expanduser()
     if create_parent:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            blocker = next((p for p in (path.parent, *path.parent.parents)
+                            if p.exists() and not p.is_dir()), None)
+            reason = (f"{blocker} is a file, not a folder" if blocker is not None
+                      else exc.strerror or str(exc))
+            raise OSError(f"cannot create the folder of the database {path}: {reason}") from exc
     return path
 
 

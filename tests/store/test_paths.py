@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from store.paths import config_dir, resolve_db_path
 
 
@@ -54,3 +56,10 @@ def test_a_bounded_reader_spills_to_a_private_folder(tmp_path: Path) -> None:
     with reading(db) as con:  # unbounded unless asked
         assert con.sql("SELECT current_setting('temp_directory')").fetchall()[0][0] != str(
             spill_dir())
+
+
+def test_a_database_path_under_a_file_says_which_file_is_in_the_way(tmp_path: Path) -> None:
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("x")
+    with pytest.raises(OSError, match=r"notes\.txt is a file, not a folder"):
+        resolve_db_path(blocker / "sub" / "x.duckdb", {})
