@@ -268,6 +268,8 @@ class DashboardApp(App[None]):
         self.panel_toggled = False
         self._panel_shown: list[tuple[str, str, str]] = []
         self._undrawn: set[str] = set()  # tabs whose numbers are read but not yet drawn
+        self._gc_threshold = gc.get_threshold()  # the process's, set back at unmount
+        self._gc_timer: Timer | None = None
         self._spin = 0
         self._live: dict[int, duckdb.DuckDBPyConnection] = {}
         self._live_lock = threading.Lock()
@@ -333,9 +335,7 @@ class DashboardApp(App[None]):
         self._show_summary()
         self.call_after_refresh(self.focus_tab)
         self.set_interval(0.1, self._tick)
-        self._gc_threshold = gc.get_threshold()
         gc.set_threshold(*self._gc_threshold[:2], RARE_FULL_COLLECTIONS)
-        self._gc_timer: Timer | None = None
         self.load()
         if self.poll_seconds > 0:
             self.set_interval(self.poll_seconds, self.poll_new_data)
@@ -508,16 +508,18 @@ class DashboardApp(App[None]):
         cached = self.cache.get(current, self.spec)
         if cached is not None:  # drawn now, in the frame that shows the key's other effects
             self.on_tab_loaded(TabLoaded(self.spec, current, cached))
-        self._load_view(self.spec, order)
+        self._load_view(self.spec, order, read_first=cached is None)
 
     @work(thread=True, exclusive=True, group="view", exit_on_error=False)
-    def _load_view(self, spec: ViewSpec, order: list[str]) -> None:
+    def _load_view(self, spec: ViewSpec, order: list[str], read_first: bool) -> None:
+        """Read `order[0]` (unless `load` drew it from the cache), the header's counts, then
+        the other tabs of `order`."""
         worker = get_current_worker()
         try:
             with ExitStack() as stack:
                 con = self._lazy_connection(stack)
-                if self.shown.get(order[0]) != data_key(spec):  # else drawn from the cache
-                    payload = self._tab_payload(con, spec, order[0])
+                if read_first:
+                    payload = self._read_tab(con, spec, order[0])
                     if worker.is_cancelled:
                         return
                     self.post_message(TabLoaded(spec, order[0], payload))
@@ -573,11 +575,16 @@ class DashboardApp(App[None]):
         """What `tab` shows for `spec`: from the cache, else from the working set when it
         answers the view, else from the file; kept in the cache."""
         payload = self.cache.get(tab, spec)
+        return payload if payload is not None else self._read_tab(con, spec, tab)
+
+    def _read_tab(self, con: Callable[[], duckdb.DuckDBPyConnection], spec: ViewSpec,
+                  tab: str) -> tuple[Any, ...]:
+        """What `tab` shows for `spec`, from the working set when it answers the view, else
+        from the file; kept in the cache."""
+        payload = self._from_working_set(spec, tab)
         if payload is None:
-            payload = self._from_working_set(spec, tab)
-            if payload is None:
-                payload = self._query_tab(con(), spec, tab)
-            self.cache.put(tab, spec, payload)
+            payload = self._query_tab(con(), spec, tab)
+        self.cache.put(tab, spec, payload)
         return payload
 
     def _from_working_set(self, spec: ViewSpec, tab: str) -> tuple[Any, ...] | None:
@@ -654,14 +661,13 @@ class DashboardApp(App[None]):
         tab = message.tab
         self.shown[tab] = data_key(message.spec)
         self.data[tab] = message.payload
-        if tab == tab_of(self.spec.table):
-            self._draw_tab(tab)
-        else:  # drawn when its tab is opened: hidden tables cost the next key press nothing
-            self._undrawn.add(tab)
         self.notes[tab] = f"{TAB_TITLES[tab]}: {self._tab_note(tab, message.payload)}"
-        if tab == tab_of(self.spec.table):
-            note = f"{self.view_note} · " if self.view_note else ""
-            self.set_status(note + self.notes[tab])
+        if tab != tab_of(self.spec.table):
+            self._undrawn.add(tab)  # drawn when opened: hidden tables cost a key press nothing
+            return
+        self._draw_tab(tab)
+        note = f"{self.view_note} · " if self.view_note else ""
+        self.set_status(note + self.notes[tab])
 
     def _draw_tab(self, tab: str) -> None:
         """Put the numbers read for `tab` (those of the current view) into its widget."""

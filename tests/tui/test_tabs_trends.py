@@ -370,6 +370,6 @@ def test_sparkline_points_computed_in_polars_match_squeeze() -> None:
               for _ in range(rng.randint(1, 300))] for _ in range(200)]
     lists.append([None] * 40)
     for width in (1, 3, 10, 16):
-        got = _squeezed(pl.Series(lists, dtype=pl.List(pl.Float64)), width).to_list()
+        got = _squeezed(pl.Series(lists, dtype=pl.List(pl.Float64)), [width])[width].to_list()
         for values, points in zip(lists, got, strict=True):
             assert points == pytest.approx(squeeze(values, width), rel=1e-12, abs=1e-12)

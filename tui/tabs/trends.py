@@ -6,6 +6,7 @@ Enter on a series row opens the articles behind it; `v` switches the table to th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
@@ -103,7 +104,8 @@ def series_rows(trends: pl.DataFrame, spikes: pl.DataFrame, column: str) -> list
         .alias("_peak"),
     )
     grouped = grouped.with_columns(
-        _squeezed(grouped["_values"], width).alias(f"_sketch{width}") for width in SPARK_WIDTHS)
+        points.alias(f"_sketch{width}")
+        for width, points in _squeezed(grouped["_values"], SPARK_WIDTHS).items())
     # A trends table is zero-filled: series share their periods, converted to Python once.
     every_period = tuple(trends["period"].unique().sort().to_list())
     shared = bool((grouped["_periods"].list.len() == len(every_period)).all())
@@ -129,22 +131,24 @@ def series_rows(trends: pl.DataFrame, spikes: pl.DataFrame, column: str) -> list
     return rows
 
 
-def _squeezed(values: pl.Series, width: int) -> pl.Series:
-    """Each list of `values` squeezed to at most `width` points, as `tui.sparkline.squeeze`
-    does: point i is the mean of the non-null values i*n//width … (i+1)*n//width - 1."""
+def _squeezed(values: pl.Series, widths: Sequence[int]) -> dict[int, pl.Series]:
+    """Each list of `values` squeezed to at most `width` points, for each of `widths`, as
+    `tui.sparkline.squeeze` does: point i is the mean of the non-null values
+    i*n//width … (i+1)*n//width - 1. The lists are exploded once for all widths."""
     j, n = pl.col("_j"), pl.col("_n")
-    points = (
-        pl.DataFrame({"v": values}).with_row_index("_row").explode("v")
-        .with_columns(pl.int_range(pl.len()).over("_row").alias("_j"),
-                      pl.len().over("_row").alias("_n"))
+    flat = (pl.DataFrame({"v": values}).with_row_index("_row").explode("v")
+            .with_columns(pl.int_range(pl.len()).over("_row").alias("_j"),
+                          pl.len().over("_row").alias("_n")))
+    squeezed = {}
+    for width in widths:
         # the point holding value j is the largest i with i*n//width <= j
-        .with_columns(pl.when(n > width).then(((j + 1) * width + n - 1) // n - 1).otherwise(j)
-                      .alias("_point"))
-        .group_by("_row", "_point").agg(pl.col("v").mean())
-        .sort("_row", "_point")
-        .group_by("_row", maintain_order=True).agg("v")
-    )
-    return points["v"]
+        point = pl.when(n > width).then(((j + 1) * width + n - 1) // n - 1).otherwise(j)
+        squeezed[width] = (
+            flat.group_by("_row", point.alias("_point")).agg(pl.col("v").mean())
+            .sort("_row", "_point")
+            .group_by("_row", maintain_order=True).agg("v")
+        )["v"]
+    return squeezed
 
 
 NAMED_HIDDEN = 5  # series not drawn that the note names; the rest are counted
