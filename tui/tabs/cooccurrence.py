@@ -14,9 +14,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from store.viewspec import ViewSpec
+from tui.datatable import DataTable
 from tui.messages import ApplyView
 from tui.sparkline import bar
 from tui.tabs import TabBase, fmt_count

@@ -17,10 +17,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from store.aggregate import period_bounds
 from store.viewspec import ViewSpec
+from tui.datatable import DataTable
 from tui.messages import DrillDown
 from tui.plotting import SPIKE_ASCII, SPIKE_GLYPH, Series, TrendPlot, legend
 from tui.sparkline import sparkline, squeeze
