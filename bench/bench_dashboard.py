@@ -6,8 +6,9 @@
   plot) showing the numbers of the view (the other tabs keep loading in the background);
 - key press → new numbers: a key, delivered as the terminal driver delivers it, that changes the
   view (granularity, metric, split by region, clear, undo/redo of the theme and region filter)
-  until the current tab's table and plot hold the new view's numbers and the screen has been
-  refreshed with them (the plot is built during that refresh);
+  until the current tab's table and plot hold the new view's numbers and the frame that paints
+  them has been written (the plot is built during that frame; a table whose columns are sized
+  after it counts until the frame after);
 - baseline in the same process: the queries behind the Trends tab alone (`aggregate.trends` and
   `aggregate.spikes` on a fresh read-only connection) for the same views.
 Default database: the cached 1M-article corpus of bench/.cache (built when absent).
@@ -46,12 +47,46 @@ def view() -> Any:
                     regions=("Africa", "Pacific", "Europe"))
 
 
-async def refreshed(app: Any) -> float:
-    """The time of the next screen refresh (the moment what was just shown is on screen)."""
+async def after_refresh(app: Any) -> float:
+    """The time at which the screen has next been brought up to date (at once when nothing
+    waits to be painted): Textual runs `call_after_refresh` callbacks after the frame that
+    paints what was pending has been written."""
     done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
     app.call_after_refresh(lambda: done.done() or done.set_result(time.perf_counter()))
-    app.screen.refresh()
     return await done
+
+
+def pending_paint(app: Any) -> bool:
+    """Whether the screen still owes the current tab's numbers a frame: a layout to redo, a
+    widget of the tab marked for repaint, or a table of the tab whose columns are not yet sized
+    to the rows just put in it (DataTable sizes them when next idle, and repaints).
+
+    Not counted: the spinner and status line, which change while the other tabs load, and a
+    scroll bar repainted on its own (Textual moves a table's scroll thumb to its new length a
+    frame after the rows it measures are on screen).
+    """
+    from textual.scrollbar import ScrollBar
+    from textual.widgets import DataTable
+
+    from tui.app import tab_of
+
+    screen, tab = app.screen, app.tab_widget(tab_of(app.spec.table))
+    if screen._layout_required or screen._scroll_required or screen._repaint_required:
+        return True
+    if any((widget is tab or tab in widget.ancestors) and not isinstance(widget, ScrollBar)
+           for widget in screen._dirty_widgets):
+        return True
+    return any(table._require_update_dimensions or table._updated_cells
+               for table in tab.query(DataTable))
+
+
+async def refreshed(app: Any) -> float:
+    """The time of the frame that brings the screen up to date with what was just shown
+    (the table's rows and sized columns, the plot built for the new series)."""
+    while True:
+        stamp = await after_refresh(app)
+        if not pending_paint(app):
+            return stamp
 
 
 async def wait_for_current(app: Any, poll: float = 0.001) -> float:
@@ -293,7 +328,8 @@ def main() -> None:
         "",
         "By where the new numbers came from (*working set*: the in-memory copy of the daily "
         "and monthly pre-aggregates; *file*: a short read-only connection to the database, "
-        "for views the copy cannot answer — tone, sources, countries, text search; *cache*: "
+        "for views the copy cannot answer — sources, countries, text search, tone by day or week "
+        "or of a parent theme; *cache*: "
         "a view read earlier in the session, as after undo and redo):",
         "",
         "| source | presses | key press → new numbers | baseline (same views) | ÷ baseline |",

@@ -279,7 +279,7 @@ def _counts_plain(
         region_col = ", r.region AS region"
     # An exact (decimal) sum: a float sum depends on the order parallel threads add it in, and
     # the same view must give the same bytes on every run.
-    tone = ", avg(tone::DECIMAL(38, 12))::DOUBLE AS tone" if spec.metric == "tone" else ""
+    tone = f", {facts.tone_mean('tone')} AS tone" if spec.metric == "tone" else ""
     counts = con.sql(
         f"""
         WITH s AS (SELECT unnest($names) AS name, unnest($ids) AS theme),

@@ -436,6 +436,27 @@ def _region_join(con: duckdb.DuckDBPyConnection, regions: Sequence[str],
     )
 
 
+def _partition(
+    con: duckdb.DuckDBPyConnection, series: Mapping[str, Sequence[str]], sources: Sequence[str]
+) -> tuple[dict[str, list[str]], dict[str, str], dict[str, list[str]]]:
+    """The series counted from the parents' rollups, from one theme's daily counts, and from
+    `theme_facts` (several themes without a kept rollup, or any series under a source filter:
+    the pre-aggregates have no source)."""
+    single = {name: ids[0] for name, ids in series.items() if len(set(ids)) == 1}
+    several = {name: list(dict.fromkeys(ids)) for name, ids in series.items()
+               if len(set(ids)) > 1}
+    if sources:
+        several.update({name: [theme] for name, theme in single.items()})
+        single = {}
+    rolled: dict[str, list[str]] = {}
+    if several and not sources:  # parents whose rollups are kept: sums, not distinct counts
+        parents = rollup_themes(con)
+        rolled = {name: [name] for name, ids in several.items()
+                  if parents.get(name) == set(ids)}
+        several = {name: ids for name, ids in several.items() if name not in rolled}
+    return rolled, single, several
+
+
 def series_counts(
     con: duckdb.DuckDBPyConnection,
     series: Mapping[str, Sequence[str]],
@@ -455,18 +476,7 @@ def series_counts(
     filter (an article counts if it is in any of them). Columns: period (Date), theme, [region],
     articles.
     """
-    single = {name: ids[0] for name, ids in series.items() if len(set(ids)) == 1}
-    several = {name: list(dict.fromkeys(ids)) for name, ids in series.items()
-               if len(set(ids)) > 1}
-    if sources:  # the pre-aggregates have no source: count rows of theme_facts
-        several.update({name: [theme] for name, theme in single.items()})
-        single = {}
-    rolled: dict[str, list[str]] = {}
-    if several and not sources:  # parents whose rollups are kept: sums, not distinct counts
-        parents = rollup_themes(con)
-        rolled = {name: [name] for name, ids in several.items()
-                  if parents.get(name) == set(ids)}
-        several = {name: ids for name, ids in several.items() if name not in rolled}
+    rolled, single, several = _partition(con, series, sources)
     parts = []
     if rolled:
         parts.append(_series_query(
@@ -502,6 +512,7 @@ def _series_query(
     sources: Sequence[str],
     since: date | None,
     until: date | None,
+    extra: str = "",
 ) -> pl.DataFrame:
     where, params = _filters(con, regions, sources, since, until)
     names = [name for name, ids in series.items() for _ in ids]
@@ -512,7 +523,7 @@ def _series_query(
     where_sql = " AND ".join(["f.theme IN (SELECT unnest($ids))", *where])
     query = f"""
         SELECT date_trunc($every, f.day)::DATE AS period, s.name AS theme{region_col},
-            {counted} AS articles
+            {counted} AS articles{extra}
         FROM {table} f
         JOIN (SELECT unnest($names) AS name, unnest($ids) AS theme) s ON s.theme = f.theme
         {join}
@@ -535,7 +546,59 @@ def series_tone(
 ) -> pl.DataFrame:
     """`series_counts` with the mean tone of the counted articles: columns period, theme,
     [region], articles, tone (the exact decimal mean, as the plain query computes it; null when
-    none of them has a tone). `theme_facts` finds the articles, `articles` gives their tone."""
+    none of them has a tone). `theme_facts` finds the articles, `articles` gives their tone;
+    where the counts per theme carry their articles' tone sums (the monthly copy of
+    store/workingset.py), a series of one theme is a sum of those instead (and so is a kept
+    rollup, where the rollups carry them too)."""
+    if not sources and has_tone_sums(con):
+        rolled, single, several = _partition(con, series, sources)
+        parts = [
+            _series_query(con, table, "sum(f.articles)", chosen, every, regions, by_region, (),
+                          since, until, extra=f", {TONE_OF_SUMS} AS tone")
+            for table, chosen in (("rollup_day_counts", rolled), ("theme_day_counts", {
+                name: [theme] for name, theme in single.items()}))
+            if chosen
+        ]
+        if several:
+            parts.append(_series_tone_facts(con, several, every, regions, by_region, (),
+                                            since, until))
+        if not parts:
+            parts = [_series_query(con, "theme_day_counts", "sum(f.articles)", {}, every,
+                                   regions, by_region, (), since, until,
+                                   extra=f", {TONE_OF_SUMS} AS tone")]
+        frames = [p.cast({"articles": pl.Int64, "tone": pl.Float64}) for p in parts]
+        return pl.concat(frames) if len(frames) > 1 else frames[0]
+    return _series_tone_facts(con, series, every, regions, by_region, sources, since, until)
+
+
+def tone_mean(column: str) -> str:
+    """SQL: the mean of the tones in `column`, as an exact decimal sum over their count (a float
+    sum depends on the order parallel threads add it in); NULL when none has a tone. The same
+    value whether the articles are summed one by one or as pre-aggregated days (TONE_OF_SUMS)."""
+    return f"(sum({column}::DECIMAL(38, 12)) / count({column}))::DOUBLE"
+
+
+TONE_OF_SUMS = "(sum(f.tone_sum) / sum(f.tone_n)::BIGINT)::DOUBLE"
+
+
+def has_tone_sums(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the daily counts on `con` carry tone sums (`tone_sum`, `tone_n`)."""
+    return bool(con.sql(
+        "SELECT count(*) FROM information_schema.columns WHERE table_catalog = current_database()"
+        " AND table_name = 'theme_day_counts' AND column_name = 'tone_sum'"
+    ).fetchall()[0][0])
+
+
+def _series_tone_facts(
+    con: duckdb.DuckDBPyConnection,
+    series: Mapping[str, Sequence[str]],
+    every: str,
+    regions: Sequence[str],
+    by_region: bool,
+    sources: Sequence[str],
+    since: date | None,
+    until: date | None,
+) -> pl.DataFrame:
     where, params = _filters(con, regions, sources, since, until)
     names = [name for name, ids in series.items() for _ in ids]
     ids = [theme for _, theme_ids in series.items() for theme in theme_ids]
@@ -552,8 +615,7 @@ def series_tone(
             {join}
             WHERE {where_sql}
         )
-        SELECT h.* EXCLUDE (aid), count(*)::BIGINT AS articles,
-            avg(a.tone::DECIMAL(38, 12))::DOUBLE AS tone
+        SELECT h.* EXCLUDE (aid), count(*)::BIGINT AS articles, {tone_mean('a.tone')} AS tone
         FROM hits h JOIN articles a ON a.aid = h.aid
         GROUP BY ALL
     """

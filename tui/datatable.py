@@ -22,3 +22,17 @@ class DataTable(TextualDataTable[CellType]):
         super()._update_dimensions(new_rows)
         self._update_count += 1
         self.refresh()
+
+    def size_columns(self) -> None:
+        """Size the columns to the rows just added now, as DataTable would when next idle, so
+        the next paint already draws them at their widths (instead of painting at the labels'
+        widths first and again once sized)."""
+        if self._updated_cells:
+            updated_cells = self._updated_cells.copy()
+            self._updated_cells.clear()
+            self._update_column_widths(updated_cells)
+        if self._require_update_dimensions:
+            self._require_update_dimensions = False
+            new_rows = self._new_rows.copy()
+            self._new_rows.clear()
+            self._update_dimensions(new_rows)

@@ -11,11 +11,16 @@ import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 
+import plotext._date as plotext_date
+import plotext._utility as plotext_utility
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from tui.sparkline import squeeze
@@ -53,6 +58,59 @@ def downsample(dates: Sequence[str], values: Sequence[float | None],
     return firsts, squeeze(list(values), points)
 
 
+PLOTEXT_HD_GROUP = plotext_utility.hd_group
+
+
+def hd_group(x: list[object], y: list[object], xf: list[int], yf: list[int]
+             ) -> tuple[list[object], list[object], list[tuple[int, ...]]]:
+    """plotext's `hd_group`, which gathers the dots of a line into braille cells (each cell's
+    column, row and dot pattern), without a matrix and a flattening per dot.
+
+    plotext spends two thirds of a plot's build in it (some 20 ms of a key press at 120
+    columns). Same results (tested against plotext's own); anything but whole-number dots of one
+    cell shape goes to plotext's.
+    """
+    if (not x or len(x) != len(y) or min(xf) != max(xf) or min(yf) != max(yf)
+            or not all(type(v) is int for v in x) or not all(type(v) is int for v in y)):
+        return PLOTEXT_HD_GROUP(x, y, xf, yf)  # type: ignore[no-any-return]
+    fx, fy = xf[0], yf[0]
+    size = fx * fy
+    cells: dict[tuple[int, int], list[int]] = {}
+    for xi, yi in zip(x, y, strict=True):
+        key = (xi // fx, yi // fy)  # type: ignore[operator]
+        dots = cells.get(key)
+        if dots is None:
+            dots = cells[key] = [0] * size
+        dots[(fy - 1 - yi % fy) * fx + xi % fx] = 1  # type: ignore[operator]
+    return ([key[0] for key in cells], [key[1] for key in cells],
+            [tuple(dots) for dots in cells.values()])
+
+
+plotext_utility.hd_group = hd_group  # plotext's builder looks it up in its module
+
+PLOTEXT_STRING_TO_TIME = plotext_date.date_class.string_to_time
+
+
+@lru_cache(maxsize=1 << 16)
+def _timestamp(string: str, form: str) -> float:
+    return datetime.strptime(string, form).replace(tzinfo=UTC).timestamp()
+
+
+def string_to_time(self: plotext_date.date_class, string: str, input_form: str | None = None,
+                   time0: float | None = None) -> float:
+    """plotext's date parsing (every date of every series, by `strptime`, at every build),
+    remembered per date string: the same dates come back at every key press."""
+    form = self.input_form if input_form is None else self.correct_form(input_form)
+    start = self.time0 if time0 is None else time0
+    try:
+        return _timestamp(string, form) - start
+    except (TypeError, ValueError):
+        raise ValueError("Date Form should be: " + form) from None
+
+
+plotext_date.date_class.string_to_time = string_to_time  # type: ignore[method-assign]
+
+
 class TrendPlot(PlotextPlot):
     """Line plot of up to eight series over dates, cached until its data or size change."""
 
@@ -67,7 +125,8 @@ class TrendPlot(PlotextPlot):
         self.version = 0
         self.builds = 0
         self.points_drawn = 0
-        self._built: OrderedDict[tuple[object, ...], Text] = OrderedDict()
+        self._built: OrderedDict[tuple[object, ...], str] = OrderedDict()
+        self._current: tuple[tuple[object, ...], str] | None = None  # the last one drawn
 
     def set_series(self, series: Sequence[Series], y_label: str) -> None:
         """Replace what is drawn; the plot is rebuilt at the next paint only if it changed."""
@@ -95,21 +154,46 @@ class TrendPlot(PlotextPlot):
         return bool(getattr(self.app, "ascii_only", False))
 
     def render(self) -> RenderResult:
+        return ansi_text(self._drawing())
+
+    def render_line(self, y: int) -> Strip:
+        """Line `y` of the plot, as strips made straight from plotext's output.
+
+        Textual would turn the plot's Text into Content and that into strips, span by span:
+        as long again as building the plot (some 30 ms at 120 columns). plotext's output is
+        runs of one style each, so its strips are made directly, with the widget's own style
+        beneath each run as Textual would put it (the snapshot tests hold them to the same
+        screen). Output of another shape goes through Textual.
+        """
+        base = self.visual_style.rich_style
+        strips = ansi_strips(self._drawing(), base)
+        if strips is None:
+            return super().render_line(y)
+        if y < len(strips):
+            return strips[y]
+        return Strip.blank(self.size.width, base)
+
+    def _drawing(self) -> str:
+        """plotext's output for the current series and size (built at most once for them)."""
         width, height = self.size.width, self.size.height
-        key = (self.series, self.y_label, width, height, self.app.theme, self.plain,
-               self.ascii_only)
+        look = (self.app.theme, self.plain, self.ascii_only)
+        current = (self.version, width, height, *look)
+        if self._current is not None and self._current[0] == current:
+            return self._current[1]  # every line of a paint asks: no hashing of the series
+        key = (self.series, self.y_label, width, height, *look)
         built = self._built.get(key)
         if built is None:
             built = self._built[key] = self._build(width, height)
             while len(self._built) > KEEP_BUILT:
                 self._built.popitem(last=False)
         self._built.move_to_end(key)
+        self._current = (current, built)
         return built
 
-    def _build(self, width: int, height: int) -> Text:
+    def _build(self, width: int, height: int) -> str:
         if not self.series or width <= 0 or height <= 0:
             self.points_drawn = 0
-            return Text("")
+            return ""
         plt = self.plt
         plt.clear_figure()
         plt.plotsize(width, height)
@@ -134,8 +218,8 @@ class TrendPlot(PlotextPlot):
         self.points_drawn = drawn
         self.builds += 1
         if not drawn:
-            return Text("")
-        return ansi_text(plt.build())
+            return ""
+        return str(plt.build())
 
 
 _RESET = "\x1b[0m"
@@ -169,6 +253,34 @@ def ansi_text(ansi: str) -> Text:
                 return Text.from_ansi(ansi, no_wrap=True)
             out.append(body, _sgr_style(codes) if codes else None)
     return out
+
+
+@lru_cache(maxsize=1024)
+def _run_style(base: Style, codes: str) -> Style:
+    """The widget's style with a run's SGR codes over it."""
+    style = _sgr_style(codes) if codes else ""
+    return base + style if isinstance(style, Style) else base
+
+
+@lru_cache(maxsize=KEEP_BUILT * 2)
+def ansi_strips(ansi: str, base: Style) -> tuple[Strip, ...] | None:
+    """plotext's output as one Strip per line, each run in its style over `base`; None when
+    the output is not runs of `SGR codes, characters, reset` (see ansi_text)."""
+    strips: list[Strip] = []
+    if not ansi:
+        return ()
+    for line in ansi.split("\n"):
+        segments: list[Segment] = []
+        for run in line.split(_RESET):
+            if not run:
+                continue
+            lead = _LEADING_SGR.match(run)
+            codes, body = (lead.group(), run[lead.end():]) if lead else ("", run)
+            if "\x1b" in body:
+                return None
+            segments.append(Segment(body, _run_style(base, codes)))
+        strips.append(Strip(segments))
+    return tuple(strips)
 
 
 def legend(series: Sequence[Series], *, plain: bool, ascii_only: bool,

@@ -130,6 +130,30 @@ async def test_plot_rebuilt_only_when_data_or_size_change() -> None:
         assert plot.builds == 3 and str(plot.render()) != drawn
 
 
+@pytest.mark.parametrize("size", SIZES)
+async def test_plot_lines_are_what_textual_would_draw(size: tuple[int, int]) -> None:
+    """The plot's strips, made straight from plotext's output, hold the same characters in the
+    same styles as Textual's own rendering of the plot's Text."""
+    from textual.widget import Widget
+
+    tab = TrendsTab(id="trends")
+    app = TabApp(tab)
+    frame = trends_frame({"a": [1, 5, 3, 9, 2], "b": [4, 2, 6, 1, 7], "c": [0, 0, 3, 3, 8]})
+    async with app.run_test(size=size) as pilot:
+        tab.show(ViewSpec(themes=("a", "b", "c")), frame, no_spikes())
+        await pilot.pause()
+        plot = tab.query_one(TrendPlot)
+
+        def cells(strip) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+            return [(ch, str(seg.style or "")) for seg in strip for ch in seg.text]
+
+        ours = [cells(plot.render_line(y)) for y in range(plot.size.height)]
+        plot._dirty_regions.add(plot.region)  # Textual's path renders afresh
+        theirs = [cells(Widget.render_line(plot, y)) for y in range(plot.size.height)]
+        assert ours == theirs
+        assert any("┤" in "".join(ch for ch, _ in line) for line in ours)
+
+
 async def test_downsampled_to_plot_width() -> None:
     tab = TrendsTab(id="trends")
     app = TabApp(tab)
@@ -294,6 +318,68 @@ def test_plot_text_is_what_rich_would_decode(theme: str, marker: str) -> None:
     odd = "\x1b[1mbold\x1b[3mitalic both\x1b[0m plain"  # not plotext's shape: Rich decodes it
     assert list(console.render(ansi_text(odd))) == list(
         console.render(Text.from_ansi(odd, no_wrap=True)))
+
+
+@pytest.mark.parametrize(("fx", "fy"), [(2, 4), (2, 2), (1, 2), (3, 1)])
+def test_hd_group_is_plotexts(fx: int, fy: int) -> None:
+    import random
+
+    from tui.plotting import PLOTEXT_HD_GROUP, hd_group
+
+    rng = random.Random(fx * 10 + fy)
+    for n in (1, 2, 7, 300):
+        x = [rng.randint(-5, 60) for _ in range(n)]
+        y = [rng.randint(-3, 40) for _ in range(n)]
+        factors = ([fx] * n, [fy] * n)
+        assert hd_group(x, y, *factors) == tuple(PLOTEXT_HD_GROUP(x, y, *factors))
+    odd = [1.5, 2, 3]  # not whole-number dots: plotext's own answers
+    assert hd_group(odd, [1, 2, 3], [2] * 3, [4] * 3) == PLOTEXT_HD_GROUP(
+        odd, [1, 2, 3], [2] * 3, [4] * 3)
+
+
+def test_plot_built_with_the_fast_grouping_matches_plotexts() -> None:
+    import plotext._utility as ut
+    from plotext._figure import _figure_class
+
+    from tui.plotting import PLOTEXT_HD_GROUP, hd_group
+
+    def build() -> str:
+        figure = _figure_class()
+        figure.plotsize(90, 14)
+        figure._set_size(90, 14)
+        figure.date_form("Y-m-d")
+        dates = [date(2020 + m // 12, m % 12 + 1, 1).isoformat() for m in range(40)]
+        for index in range(4):
+            figure.plot(dates, [((m * (index + 3)) % 11) * 1.5 for m in range(40)],
+                        marker="braille", color=(30 + 60 * index, 120, 200 - 50 * index))
+        return str(figure.build())
+
+    assert ut.hd_group is hd_group  # installed by tui.plotting
+    ours = build()
+    ut.hd_group = PLOTEXT_HD_GROUP
+    try:
+        theirs = build()
+    finally:
+        ut.hd_group = hd_group
+    assert ours == theirs
+    assert any("\u2801" <= ch <= "\u28ff" for ch in ours)  # braille dots were drawn
+
+
+def test_date_parsing_is_plotexts() -> None:
+    from plotext._date import date_class
+
+    from tui.plotting import PLOTEXT_STRING_TO_TIME, string_to_time
+
+    dates = date_class()
+    dates.date_form("Y-m-d")
+    for text in ("2020-01-31", "1969-07-20", "2024-02-29", "1900-01-01"):
+        assert string_to_time(dates, text) == PLOTEXT_STRING_TO_TIME(dates, text)
+        assert string_to_time(dates, text, None, 0) == PLOTEXT_STRING_TO_TIME(dates, text, None, 0)
+    assert string_to_time(dates, "31/01/2020", "d/m/Y") == PLOTEXT_STRING_TO_TIME(
+        dates, "31/01/2020", "d/m/Y")
+    for bad in ("2020-13-01", "not a date"):
+        with pytest.raises(ValueError, match="Date Form should be"):
+            string_to_time(dates, bad)
 
 
 def test_series_rows_values_peaks_and_gaps() -> None:

@@ -88,6 +88,7 @@ class CooccurrenceTab(TabBase):
                     for other in self.themes
                 ]
                 table.add_row(literal(f"{index + 1} {theme}"), *cells, key=f"r{index}")
+            table.size_columns()
             return
         table.cursor_type = "row"
         table.add_columns("theme a", "theme b", "shared", "Jaccard", "")
@@ -97,6 +98,7 @@ class CooccurrenceTab(TabBase):
                           Text(f"{jac:.3f}", justify="right"),
                           Text(bar(jac, top, BAR_WIDTH, ascii_only=self.ascii_only)),
                           key=f"p{index}")
+        table.size_columns()
 
     def action_toggle_matrix(self) -> None:
         """Switch between the list of pairs and the theme × theme matrix."""

@@ -86,6 +86,7 @@ class RegionsTab(TabBase):
         for theme in self.themes:
             cells = [self._cell(theme, region) for region in self.regions]
             table.add_row(literal(theme), *cells, key=theme)
+        table.size_columns()
         self._draw_bars(self.themes[0] if self.themes else None, None)
 
     def _cell(self, theme: str, region: str) -> Text:

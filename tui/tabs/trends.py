@@ -295,6 +295,7 @@ class TrendsTab(TabBase):
                     Text(f"{spike.z:.1f}", justify="right"),
                     key=f"k{index}",
                 )
+            table.size_columns()
             return
         mark = SPIKE_ASCII if self.ascii_only else SPIKE_GLYPH
         table.add_columns("theme", *(["region"] if by_region else []), "trend", "articles",
@@ -323,6 +324,7 @@ class TrendsTab(TabBase):
                 Text(str(row.spikes) if row.spikes else "", justify="right"),
                 key=f"s{index}",
             )
+        table.size_columns()
         if stop < len(self.rows):
             self.call_after_refresh(self._add_series_rows, fill, by_region, metric, stop)
 
