@@ -31,7 +31,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -43,6 +43,7 @@ from store.viewspec import EVERY, MAX_SMOOTH, ViewSpec, ViewSpecError
 from store.workingset import WorkingSet
 from tui.keymap import dashboard_bindings, key_display
 from tui.messages import ApplyView, DrillDown
+from tui.optionlist import OptionList
 from tui.textsafe import clean, literal
 from tui.viewcache import ViewCache, filter_key
 
