@@ -501,6 +501,24 @@ def series_counts(
     return pl.concat(frames) if len(frames) > 1 else frames[0]
 
 
+def _series_params(
+    con: duckdb.DuckDBPyConnection,
+    series: Mapping[str, Sequence[str]],
+    every: str,
+    regions: Sequence[str],
+    sources: Sequence[str],
+    since: date | None,
+    until: date | None,
+) -> tuple[list[str], dict[str, object]]:
+    """The filters of a series query, and its parameters: the filters', each series' name
+    beside each of its theme ids, and the period."""
+    where, params = _filters(con, regions, sources, since, until)
+    names = [name for name, ids in series.items() for _ in ids]
+    ids = [theme for _, theme_ids in series.items() for theme in theme_ids]
+    params.update({"names": names, "ids": ids, "every": every})
+    return where, params
+
+
 def _series_query(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -514,10 +532,7 @@ def _series_query(
     until: date | None,
     extra: str = "",
 ) -> pl.DataFrame:
-    where, params = _filters(con, regions, sources, since, until)
-    names = [name for name, ids in series.items() for _ in ids]
-    ids = [theme for _, theme_ids in series.items() for theme in theme_ids]
-    params.update({"names": names, "ids": ids, "every": every})
+    where, params = _series_params(con, series, every, regions, sources, since, until)
     join = _region_join(con, regions, params) if by_region else ""
     region_col = ", rb.region AS region" if by_region else ""
     where_sql = " AND ".join(["f.theme IN (SELECT unnest($ids))", *where])
@@ -599,10 +614,7 @@ def _series_tone_facts(
     since: date | None,
     until: date | None,
 ) -> pl.DataFrame:
-    where, params = _filters(con, regions, sources, since, until)
-    names = [name for name, ids in series.items() for _ in ids]
-    ids = [theme for _, theme_ids in series.items() for theme in theme_ids]
-    params.update({"names": names, "ids": ids, "every": every})
+    where, params = _series_params(con, series, every, regions, sources, since, until)
     join = _region_join(con, regions, params) if by_region else ""
     region_col = ", rb.region AS region" if by_region else ""
     where_sql = " AND ".join(["f.theme IN (SELECT unnest($ids))", *where])

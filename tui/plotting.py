@@ -233,6 +233,24 @@ def _sgr_style(codes: str) -> Style | str:
     return spans[0].style if spans else ""
 
 
+def _ansi_runs(ansi: str) -> list[list[tuple[str, str]]] | None:
+    """plotext's output as lines of (SGR codes, characters) runs; None when it is not runs of
+    `SGR codes, characters, reset`."""
+    lines: list[list[tuple[str, str]]] = []
+    for line in ansi.split("\n"):
+        runs: list[tuple[str, str]] = []
+        for run in line.split(_RESET):
+            if not run:
+                continue
+            lead = _LEADING_SGR.match(run)
+            codes, body = (lead.group(), run[lead.end():]) if lead else ("", run)
+            if "\x1b" in body:
+                return None
+            runs.append((codes, body))
+        lines.append(runs)
+    return lines
+
+
 def ansi_text(ansi: str) -> Text:
     """Text of plotext's output, which is runs of `SGR codes, characters, reset`.
 
@@ -240,17 +258,14 @@ def ansi_text(ansi: str) -> Text:
     run's style is decoded once per distinct run of codes instead of character by character.
     Anything not of that shape goes to Rich's decoder.
     """
+    lines = _ansi_runs(ansi)
+    if lines is None:
+        return Text.from_ansi(ansi, no_wrap=True)
     out = Text(no_wrap=True)
-    for number, line in enumerate(ansi.split("\n")):
+    for number, runs in enumerate(lines):
         if number:
             out.append("\n")
-        for run in line.split(_RESET):
-            if not run:
-                continue
-            lead = _LEADING_SGR.match(run)
-            codes, body = (lead.group(), run[lead.end():]) if lead else ("", run)
-            if "\x1b" in body:
-                return Text.from_ansi(ansi, no_wrap=True)
+        for codes, body in runs:
             out.append(body, _sgr_style(codes) if codes else None)
     return out
 
@@ -266,21 +281,13 @@ def _run_style(base: Style, codes: str) -> Style:
 def ansi_strips(ansi: str, base: Style) -> tuple[Strip, ...] | None:
     """plotext's output as one Strip per line, each run in its style over `base`; None when
     the output is not runs of `SGR codes, characters, reset` (see ansi_text)."""
-    strips: list[Strip] = []
     if not ansi:
         return ()
-    for line in ansi.split("\n"):
-        segments: list[Segment] = []
-        for run in line.split(_RESET):
-            if not run:
-                continue
-            lead = _LEADING_SGR.match(run)
-            codes, body = (lead.group(), run[lead.end():]) if lead else ("", run)
-            if "\x1b" in body:
-                return None
-            segments.append(Segment(body, _run_style(base, codes)))
-        strips.append(Strip(segments))
-    return tuple(strips)
+    lines = _ansi_runs(ansi)
+    if lines is None:
+        return None
+    return tuple(Strip([Segment(body, _run_style(base, codes)) for codes, body in runs])
+                 for runs in lines)
 
 
 def legend(series: Sequence[Series], *, plain: bool, ascii_only: bool,
