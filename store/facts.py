@@ -26,6 +26,7 @@ Views filtered by country or by text search still go to the normalised tables (`
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from datetime import date
 
@@ -476,28 +477,43 @@ def series_counts(
     filter (an article counts if it is in any of them). Columns: period (Date), theme, [region],
     articles.
     """
+    return _summed_series(con, series, every, regions, by_region, sources, since, until,
+                          tone=False)
+
+
+def _summed_series(
+    con: duckdb.DuckDBPyConnection,
+    series: Mapping[str, Sequence[str]],
+    every: str,
+    regions: Sequence[str],
+    by_region: bool,
+    sources: Sequence[str],
+    since: date | None,
+    until: date | None,
+    *,
+    tone: bool,
+) -> pl.DataFrame:
+    """`series_counts`, and with `tone` `series_tone` on counts that carry tone sums: kept
+    rollups and single themes summed from the pre-aggregates, the rest counted from
+    `theme_facts`."""
     rolled, single, several = _partition(con, series, sources)
-    parts = []
-    if rolled:
-        parts.append(_series_query(
-            con, "rollup_day_counts", "sum(f.articles)", rolled,
-            every, regions, by_region, (), since, until,
-        ))
-    if single:
-        parts.append(_series_query(
-            con, "theme_day_counts", "sum(f.articles)",
-            {name: [theme] for name, theme in single.items()},
-            every, regions, by_region, (), since, until,
-        ))
-    if several:
-        parts.append(_series_query(
-            con, "theme_facts", "count(DISTINCT f.aid)", several,
-            every, regions, by_region, sources, since, until,
-        ))
-    frames = [p.with_columns(pl.col("articles").cast(pl.Int64)) for p in parts]
-    if not frames:
-        return _series_query(con, "theme_day_counts", "sum(f.articles)", {}, every, regions,
-                             by_region, (), since, until).cast({"articles": pl.Int64})
+    extra = f", {TONE_OF_SUMS} AS tone" if tone else ""
+    summed = {"rollup_day_counts": rolled,
+              "theme_day_counts": {name: [theme] for name, theme in single.items()}}
+    parts = [_series_query(con, table, "sum(f.articles)", chosen, every, regions, by_region, (),
+                           since, until, extra=extra)
+             for table, chosen in summed.items() if chosen]
+    if several and tone:
+        parts.append(_series_tone_facts(con, several, every, regions, by_region, sources, since,
+                                        until))
+    elif several:
+        parts.append(_series_query(con, "theme_facts", "count(DISTINCT f.aid)", several, every,
+                                   regions, by_region, sources, since, until))
+    if not parts:  # no series: an empty frame of the right columns
+        parts = [_series_query(con, "theme_day_counts", "sum(f.articles)", {}, every, regions,
+                               by_region, (), since, until, extra=extra)]
+    types = {"articles": pl.Int64, **({"tone": pl.Float64} if tone else {})}
+    frames = [part.cast(types) for part in parts]
     return pl.concat(frames) if len(frames) > 1 else frames[0]
 
 
@@ -566,23 +582,8 @@ def series_tone(
     store/workingset.py), a series of one theme is a sum of those instead (and so is a kept
     rollup, where the rollups carry them too)."""
     if not sources and has_tone_sums(con):
-        rolled, single, several = _partition(con, series, sources)
-        parts = [
-            _series_query(con, table, "sum(f.articles)", chosen, every, regions, by_region, (),
-                          since, until, extra=f", {TONE_OF_SUMS} AS tone")
-            for table, chosen in (("rollup_day_counts", rolled), ("theme_day_counts", {
-                name: [theme] for name, theme in single.items()}))
-            if chosen
-        ]
-        if several:
-            parts.append(_series_tone_facts(con, several, every, regions, by_region, (),
-                                            since, until))
-        if not parts:
-            parts = [_series_query(con, "theme_day_counts", "sum(f.articles)", {}, every,
-                                   regions, by_region, (), since, until,
-                                   extra=f", {TONE_OF_SUMS} AS tone")]
-        frames = [p.cast({"articles": pl.Int64, "tone": pl.Float64}) for p in parts]
-        return pl.concat(frames) if len(frames) > 1 else frames[0]
+        return _summed_series(con, series, every, regions, by_region, sources, since, until,
+                              tone=True)
     return _series_tone_facts(con, series, every, regions, by_region, sources, since, until)
 
 
@@ -596,12 +597,19 @@ def tone_mean(column: str) -> str:
 TONE_OF_SUMS = "(sum(f.tone_sum) / sum(f.tone_n)::BIGINT)::DOUBLE"
 
 
+# Connections whose counts per theme carry tone sums (`tone_sum`, `tone_n`): the file's never
+# do; the working set marks the cursors of its monthly copy (store/workingset.py).
+_TONE_SUMS: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+
+
+def mark_tone_sums(con: duckdb.DuckDBPyConnection) -> None:
+    """Sum tone on `con` from its counts per theme, which carry tone sums."""
+    _TONE_SUMS.add(con)
+
+
 def has_tone_sums(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the daily counts on `con` carry tone sums (`tone_sum`, `tone_n`)."""
-    return bool(con.sql(
-        "SELECT count(*) FROM information_schema.columns WHERE table_catalog = current_database()"
-        " AND table_name = 'theme_day_counts' AND column_name = 'tone_sum'"
-    ).fetchall()[0][0])
+    """Whether the counts per theme on `con` carry tone sums (see mark_tone_sums)."""
+    return con in _TONE_SUMS
 
 
 def _series_tone_facts(

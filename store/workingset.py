@@ -50,15 +50,13 @@ MONTHLY_EVERY = ("month", "quarter", "year")
 # counts as the sums of its daily table (tested), for ~60 MB held while they are counted at a
 # million articles. Tone by day or week, and a parent theme's tone (whose articles must be told
 # apart), go to the file: the daily copy has no tone, and the parents' rollups fail on it.
-_MONTHLY_TONE = {
-    "theme_day_counts": """
-        SELECT f.theme, date_trunc('month', f.day)::DATE AS day, f.regions,
-            count(*)::INTEGER AS articles,
-            sum(a.tone::DECIMAL(38, 12)) AS tone_sum, count(a.tone)::INTEGER AS tone_n
-        FROM theme_facts f JOIN articles a ON a.aid = f.aid
-        GROUP BY ALL ORDER BY 1, 2
-    """,
-}
+_MONTHLY_THEME_COUNTS = """
+    SELECT f.theme, date_trunc('month', f.day)::DATE AS day, f.regions,
+        count(*)::INTEGER AS articles,
+        sum(a.tone::DECIMAL(38, 12)) AS tone_sum, count(a.tone)::INTEGER AS tone_n
+    FROM theme_facts f JOIN articles a ON a.aid = f.aid
+    GROUP BY ALL ORDER BY 1, 2
+"""
 
 
 class WorkingSet:
@@ -87,8 +85,8 @@ class WorkingSet:
             _copy(con, mem, "article_themes", "SELECT DISTINCT theme FROM article_themes")
             _copy(con, mem, "article_regions", "SELECT DISTINCT region FROM article_regions")
             for table in (*COPIED, "imports", "article_themes", "article_regions"):
-                if table in _MONTHLY_TONE:
-                    _copy(con, monthly, table, _MONTHLY_TONE[table])
+                if table == "theme_day_counts":  # with tone sums, from the file
+                    _copy(con, monthly, table, _MONTHLY_THEME_COUNTS)
                     continue
                 if table in DAILY:
                     keys = "day, regions" if table == "day_counts" else "theme, day, regions"
@@ -134,6 +132,8 @@ class WorkingSet:
             cur = source.cursor()
         cur.execute(f"USE {CATALOG}")
         aggregate.trust_facts(cur)
+        if source is self._monthly:
+            facts.mark_tone_sums(cur)
         return cur
 
     def close(self) -> None:
