@@ -700,13 +700,13 @@ class DashboardApp(App[None]):
         self._overviews[filter_key(message.spec)] = message.overview
         self.shown_import = message.overview.get("import_id")
         self._show_header()
-        self._want_working_set(self.shown_import)
 
     def on_load_finished(self, message: LoadFinished) -> None:
         if data_key(message.spec) == data_key(self.spec):
             self.loading = None
             self._draw_status()
             self._collect_when_idle()
+            self._want_working_set(self.shown_import)
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.loading = None
