@@ -36,15 +36,7 @@ MAX_COUNTRIES_PER_ARTICLE = 300
 MAX_THEME_ID_LENGTH = 200
 
 
-# What decides "unchanged" on re-import: every stored field, NULL told apart from empty.
-# (`make_timestamp(epoch_us(t))` is `t AT TIME ZONE 'UTC'` by arithmetic, without a time zone
-# library call per row.)
-_CONTENT_HASH = """md5(concat_ws(chr(31),
-    id, coalesce(url, chr(1)), title, coalesce(source, chr(1)),
-    strftime(make_timestamp(epoch_us(published)), '%Y-%m-%dT%H:%M:%S.%f'),
-    array_to_string(themes, chr(30)), array_to_string(countries, chr(30)),
-    array_to_string(regions, chr(30)), coalesce(source_country, chr(1)),
-    coalesce(language, chr(1)), coalesce(tone::VARCHAR, chr(1)), coalesce(summary, chr(1))))"""
+_CONTENT_HASH = schema.CONTENT_HASH
 
 
 def _literal(values: list[str]) -> str:
@@ -66,7 +58,7 @@ _STAGED_DDL = """
     id VARCHAR, file_no INTEGER, seq BIGINT, line BIGINT, url VARCHAR, title VARCHAR,
     source VARCHAR, published TIMESTAMPTZ, day DATE, themes VARCHAR[], countries VARCHAR[],
     regions VARCHAR[], source_country VARCHAR, language VARCHAR, tone DOUBLE, summary VARCHAR,
-    content_hash VARCHAR, problem VARCHAR
+    content_hash UBIGINT, problem VARCHAR
 """
 
 # One pass over a batch (`_batch`, canonical columns plus `seq`; the file number is parameter 1):
@@ -580,6 +572,7 @@ class Staging:
             taxonomy.sync_reference_data(con)
             con.execute("BEGIN TRANSACTION")
             try:
+                schema.check_content_hash(con)
                 counts = _merge(con, self.files, reject_counts, rejects, finished_at)
                 con.execute("COMMIT")
             except BaseException:
@@ -717,7 +710,8 @@ def _merge(
     )
     con.execute(
         """
-        INSERT INTO articles
+        INSERT INTO articles (aid, id, url, title, source, published, day, source_country,
+            language, tone, summary, content_hash, import_id)
         SELECT aid, id, url, title, source, make_timestamp(epoch_us(published)), day,
                source_country, language, tone, summary, content_hash, import_id
         FROM _ins

@@ -6,7 +6,16 @@ from collections.abc import Callable
 
 import duckdb
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# What decides "unchanged" on re-import: a 64-bit hash of every stored field, the same expression
+# over the staged rows (`published` TIMESTAMPTZ) and over the stored ones (`published` TIMESTAMP in
+# UTC, the lists gathered from the link tables, sorted). NULL and empty text hash apart; each list
+# is hashed on its own first, so an item cannot move from one list to the next unnoticed. DuckDB
+# does not promise that `hash` stays the same across its releases: `check_content_hash` notices
+# when it changed and recomputes the stored hashes.
+CONTENT_HASH = """hash(id, url, title, source, epoch_us(published), hash(themes), hash(countries),
+    hash(regions), source_country, language, tone, summary)"""
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -65,10 +74,70 @@ CREATE TABLE IF NOT EXISTS rejects (
 );
 """
 
+# The stored articles with the fields the content hash covers: the lists from the link tables.
+_STORED_FIELDS = """
+SELECT a.aid, a.id, a.url, a.title, a.source, a.published,
+    coalesce(t.themes, []) AS themes, coalesce(c.countries, []) AS countries,
+    coalesce(r.regions, []) AS regions, a.source_country, a.language, a.tone, a.summary
+FROM articles a
+LEFT JOIN (SELECT aid, list(theme ORDER BY theme) AS themes FROM article_themes GROUP BY aid)
+    AS t ON t.aid = a.aid
+LEFT JOIN (SELECT aid, list(country ORDER BY country) AS countries FROM article_countries
+    GROUP BY aid) AS c ON c.aid = a.aid
+LEFT JOIN (SELECT aid, list(region ORDER BY region) AS regions FROM article_regions
+    GROUP BY aid) AS r ON r.aid = a.aid
+"""
+
+# A fixed record with every kind of field, whose hash tells whether `hash` still computes what it
+# computed when the stored hashes were made.
+_PROBE = f"""
+SELECT {CONTENT_HASH} FROM (SELECT 'probe-1' AS id, NULL::VARCHAR AS url, 'Probe: title' AS title,
+    '' AS source, TIMESTAMP '2020-02-29 12:34:56.789' AS published,
+    ['china-model', 'united-front'] AS themes, []::VARCHAR[] AS countries,
+    ['Pacific'] AS regions, 'CN' AS source_country, NULL::VARCHAR AS language,
+    -2.5::DOUBLE AS tone, 'Summary' AS summary)
+"""
+
+
+def _v2(con: duckdb.DuckDBPyConnection) -> None:
+    """Content hashes: 64-bit `hash` values (UBIGINT) instead of MD5 text, recomputed from the
+    stored fields; the probe that tells when `hash` changes is stored beside them."""
+    con.execute("ALTER TABLE articles RENAME TO articles_v1")
+    con.execute(_V1)  # articles again, now empty; the other tables exist and are kept
+    con.execute("ALTER TABLE articles ALTER COLUMN content_hash TYPE UBIGINT")
+    con.execute(
+        f"INSERT INTO articles SELECT a.* REPLACE (h.content_hash AS content_hash) "
+        f"FROM articles_v1 a JOIN (SELECT aid, {CONTENT_HASH} AS content_hash FROM "
+        f"({_STORED_FIELDS.replace('FROM articles a', 'FROM articles_v1 a')})) AS h "
+        f"USING (aid) ORDER BY a.aid"
+    )
+    con.execute("DROP TABLE articles_v1")
+    con.execute("CREATE TABLE content_hash_probe (probe UBIGINT NOT NULL)")
+    con.execute(f"INSERT INTO content_hash_probe {_PROBE}")
+
+
 # Each migration takes the file from version N-1 to N. Append, never edit a released one.
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: lambda con: con.execute(_V1),
+    2: _v2,
 }
+
+
+def check_content_hash(con: duckdb.DuckDBPyConnection) -> bool:
+    """Recompute the stored content hashes when `hash` no longer gives what it gave (a DuckDB
+    release changed it): otherwise a re-import would count every unchanged article as updated.
+    Call inside the write transaction; True when the hashes were recomputed."""
+    now = con.sql(_PROBE).fetchall()[0][0]
+    stored = con.sql("SELECT max(probe) FROM content_hash_probe").fetchall()[0][0]
+    if stored == now:
+        return False
+    con.execute(
+        f"UPDATE articles SET content_hash = h.content_hash FROM (SELECT aid, {CONTENT_HASH} "
+        f"AS content_hash FROM ({_STORED_FIELDS})) AS h WHERE articles.aid = h.aid"
+    )
+    con.execute("DELETE FROM content_hash_probe")
+    con.execute("INSERT INTO content_hash_probe VALUES ($probe)", {"probe": now})
+    return True
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -128,6 +128,80 @@ def test_changed_record_counts_as_updated_and_replaces_tags(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(
+    "change",
+    [
+        {"url": "https://example.com/a1"},
+        {"title": "First [bold]y[/bold]"},
+        {"source": None},
+        {"source": ""},
+        {"published": dt.datetime(2020, 1, 1, 23, 30, 0, 1, tzinfo=UTC)},
+        {"themes": ["united-front"]},
+        {"countries": ["CN"]},
+        {"regions": []},
+        {"tone": 1.5},
+        {"tone": None},
+        {"summary": "now with a summary"},
+    ],
+)
+def test_a_change_to_any_field_counts_as_updated(tmp_path: Path, change: dict) -> None:
+    db = tmp_path / "s.duckdb"
+    _load(db, [dict(BASE[0])])
+    result = _load(db, [{**BASE[0], **change}])
+    assert (result.new, result.updated, result.unchanged) == (0, 1, 0)
+
+
+def test_a_tag_moved_from_one_list_to_another_counts_as_updated(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    first = {**BASE[0], "themes": ["AB", "CN"], "countries": [], "regions": ["East Asia"]}
+    _load(db, [first])
+    # the same strings in the same order overall (lists are sorted), CN now in the next list (its
+    # region is East Asia, so the regions stay the same)
+    result = _load(db, [{**first, "themes": ["AB"], "countries": ["CN"]}])
+    assert (result.new, result.updated, result.unchanged) == (0, 1, 0)
+
+
+def _hashes(db: Path) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return _rows(con, "SELECT id, content_hash FROM articles ORDER BY aid")
+
+
+def test_a_schema_1_file_gets_its_hashes_recomputed(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    _load(db, [dict(r) for r in BASE])
+    expected = _hashes(db)
+    with duckdb.connect(str(db)) as con:  # back to what version 1 stored: MD5 text
+        con.execute("ALTER TABLE articles ALTER COLUMN content_hash TYPE VARCHAR")
+        con.execute("UPDATE articles SET content_hash = md5(id)")
+        con.execute("DROP TABLE content_hash_probe")
+        con.execute("DELETE FROM schema_version WHERE version > 1")
+        columns = _rows(con, "SELECT column_name, is_nullable FROM "
+                             "information_schema.columns WHERE table_name = 'articles'")
+    initialise(db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert _rows(con, "SELECT data_type FROM information_schema.columns WHERE "
+                          "table_name = 'articles' AND column_name = 'content_hash'") \
+            == [("UBIGINT",)]
+        assert _rows(con, "SELECT column_name, is_nullable FROM information_schema.columns "
+                          "WHERE table_name = 'articles'") == columns
+        assert _rows(con, "SELECT count(*) FROM article_themes")[0][0] == 2
+    assert _hashes(db) == expected
+    again = _load(db, [dict(r) for r in BASE])
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 2)
+
+
+def test_hashes_are_recomputed_when_the_hash_function_changed(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    _load(db, [dict(r) for r in BASE])
+    expected = _hashes(db)
+    with duckdb.connect(str(db)) as con:  # as if a DuckDB release had changed `hash`
+        con.execute("UPDATE content_hash_probe SET probe = probe + 1")
+        con.execute("UPDATE articles SET content_hash = 7")
+    again = _load(db, [dict(r) for r in BASE])
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 2)
+    assert _hashes(db) == expected
+
+
+@pytest.mark.parametrize(
     ("change", "reason"),
     [
         ({"title": None}, 'missing required field "title"'),
@@ -203,7 +277,10 @@ def test_initialise_is_idempotent_and_records_version(tmp_path: Path) -> None:
     initialise(db)
     initialise(db)
     con = duckdb.connect(str(db), read_only=True)
-    assert _rows(con, "SELECT version FROM schema_version") == [(schema.SCHEMA_VERSION,)]
+    # each migration recorded once, in order, up to the current version
+    assert _rows(con, "SELECT version FROM schema_version ORDER BY version") == [
+        (v,) for v in range(1, schema.SCHEMA_VERSION + 1)
+    ]
     assert _rows(con, "SELECT count(*) FROM themes WHERE origin = 'taxonomy'")[0][0] > 0
     assert _rows(con, "SELECT count(*) FROM region_map")[0][0] > 0
 
