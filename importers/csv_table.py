@@ -149,13 +149,21 @@ def is_gzip(path: Path) -> bool:
         return fh.read(2) == GZIP_MAGIC
 
 
+# DuckDB's reader works on one buffer per thread, and a buffer must be larger than the longest
+# line. Its default for our line limit would be 16 times the limit, 512 MB: one buffer, one thread
+# for any file smaller than that. Just above the limit, a 170 MB file is read on every core
+# (staging 1M CSV articles: 2.9 s -> 2.1 s).
+_BUFFER_BYTES = MAX_FIELD_BYTES + 1024 * 1024
+
+
 def _duckdb_source(path: Path, delimiter: str, width: int) -> str:
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
     return (
         "read_csv($path, auto_detect = false, header = false, skip = 1, delim = $delim, "
         f"compression = '{'gzip' if is_gzip(path) else 'none'}', "
         "quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
-        f"nullstr = $null, max_line_size = {MAX_FIELD_BYTES}, columns = {{{columns}}})"
+        f"nullstr = $null, max_line_size = {MAX_FIELD_BYTES}, buffer_size = {_BUFFER_BYTES}, "
+        f"columns = {{{columns}}})"
     )
 
 

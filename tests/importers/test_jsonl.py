@@ -271,6 +271,41 @@ def test_fast_path_keeps_lines_order_and_the_last_duplicate(tmp_path: Path, monk
                      "AND a.id = 'r1'") == [(1,)]
 
 
+def test_several_files_fast_and_careful_keep_lines_order_and_the_last_duplicate(
+    tmp_path: Path,
+) -> None:
+    """Files staged by DuckDB's reader, a file that falls back to the careful path after its
+    fast attempt was staged and taken back, and another fast one: each reject keeps its file's
+    line, the last occurrence of an id wins across files, and aids follow the files' order."""
+    def line(i: str, title: str, **extra: object) -> str:
+        return json.dumps({"id": i, "title": title, "published": "2020-01-01", **extra})
+
+    first = [line(f"a{i}", f"a{i}") for i in range(300)]
+    first[99] = line("a99", "bad", countries=["ZZ"])
+    careful = [line("a10", "from the careful file"), "", line("b1", "b1"),
+               line("b2", "bad", regions=["Atlantis"]), line("b3", "b3")]
+    last = [line(f"c{i}", f"c{i}") for i in range(200)]
+    last[150] = line("a20", "from the last file")
+    last[160] = line("c160", "bad", countries=["XX"])
+    paths = []
+    for name, rows in (("1.jsonl", first), ("2.jsonl", careful), ("3.jsonl", last)):
+        paths.append(tmp_path / name)
+        paths[-1].write_text("\n".join(rows) + "\n")
+    db = tmp_path / "t.duckdb"
+    result = run_import(paths, db)
+    assert [(Path(r.file).name, r.line) for r in result.rejects] == [
+        ("1.jsonl", 100), ("2.jsonl", 4), ("3.jsonl", 161)]
+    assert result.new == 299 + 3 + 199 - 2  # a10 and a20 are written once, as last seen
+    assert _rows(db, "SELECT id, title FROM articles WHERE id IN ('a10', 'a20') ORDER BY id") \
+        == [("a10", "from the careful file"), ("a20", "from the last file")]
+    order = [r[0] for r in _rows(db, "SELECT id FROM articles ORDER BY aid")]
+    assert order[:3] == ["a0", "a1", "a2"] and order[-1] == "c199"
+    assert order.index("a299") < order.index("b1") \
+        < order.index("b3") < order.index("c0") < order.index("c199")
+    assert order.index("a10") > order.index("a299")  # its aid is that of its last occurrence
+    assert len(set(order)) == len(order) == result.new
+
+
 def test_bracketed_titles_stay_on_the_fast_path(tmp_path: Path, monkeypatch) -> None:
     import importers.jsonl as jsonl
 
