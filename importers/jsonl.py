@@ -49,8 +49,11 @@ _STRUCT = json.dumps(_TYPES)
 
 def _bracketed(expr: str) -> str:
     """SQL: true when the text `expr` may be an object or array that DuckDB turned into text:
-    JSON text of one. A title such as "[Analysis] …" is not, and stays on the fast path."""
-    return f"(left({expr}, 1) IN ('[', '{{') AND coalesce(json_valid({expr}), false))"
+    JSON text of one. A title such as "[Analysis] …" is not, and stays on the fast path.
+    (A CASE, not AND: DuckDB computes both sides of an AND outside a filter, and `json_valid` of
+    every title and summary cost ~0.3 s per million records.)"""
+    return (f"(CASE WHEN left({expr}, 1) IN ('[', '{{') "
+            f"THEN coalesce(json_valid({expr}), false) ELSE false END)")
 
 
 def _suspect_sql() -> str:
