@@ -101,18 +101,20 @@ FROM typed
 
 # -- the fast path: DuckDB's own parallel reader, when the file's lines are its records ----------
 
-def _physical_lines(path: Path, block_bytes: int = 16 * 1024 * 1024) -> int:
-    """The number of physical lines of the (decompressed) file; 0 when it cannot be read."""
+def _physical_lines(path: Path, block_bytes: int = 8 * 1024 * 1024) -> int:
+    """The number of physical lines of the (decompressed) file; 0 when it cannot be read.
+    (Read into one reused buffer: half the time of a new bytes object per block.)"""
     lines = 0
-    last = b""
+    last = ord("\n")  # an empty file has no lines
+    buffer = bytearray(block_bytes)
     try:
         with open_maybe_gzip(path) as fh:
-            while block := fh.read(block_bytes):
-                lines += block.count(b"\n")
-                last = block[-1:]
+            while size := fh.readinto(buffer):
+                lines += buffer.count(b"\n", 0, size)
+                last = buffer[size - 1]
     except (OSError, EOFError, zlib.error):  # damaged gzip data: the careful path names it
         return 0
-    return lines + (1 if last and last != b"\n" else 0)
+    return lines + (last != ord("\n"))
 
 
 def _fast_source(compression: str, theme: str | None) -> str:
