@@ -66,6 +66,7 @@ _STAGED_DDL = """
 # A country's region is looked up by the country's index in the `country_code` ENUM, in a list
 # literal of the regions (REGION_OF) that the query holds as a constant.
 MAX_PENDING_BATCHES = 2  # staged batches waiting for the worker (bounds the memory they hold)
+MAX_SEQ_RANGES = 8  # row id ranges numbered where they are read (see Staging._number)
 
 _CHECK_INSERT = f"""
 INSERT INTO staged
@@ -440,10 +441,26 @@ class Staging:
                 "ELSE problem END WHERE rowid > $floor AND problem IS NOT NULL",
                 {"first": first, "first_line": first_line, "early": EARLY, "floor": floor},
             )
-            self._ranges.append((int(first), int(last), start - int(first) + 1))
+            self._number(int(first), int(last), start - int(first) + 1)
         self._seq += inserted
         self.files[file_no].records += inserted - early
         return True
+
+    def _number(self, first: int, last: int, offset: int) -> None:
+        """Record that the rows with row ids `first`..`last` have `seq` = row id + `offset`.
+
+        Consecutive queries share an offset (rows staged in batches between them take row ids
+        and sequence numbers alike) and extend one range; a query taken back leaves a gap in the
+        row ids and starts a new one. Past a few ranges their rows are numbered for good, so the
+        CASE that numbers them stays short whatever the number of files.
+        """
+        if self._ranges and self._ranges[-1][2] == offset:
+            self._ranges[-1] = (self._ranges[-1][0], last, offset)
+        else:
+            self._ranges.append((first, last, offset))
+        if len(self._ranges) > MAX_SEQ_RANGES:
+            self._require().execute(f"UPDATE staged SET seq = {self._seq_sql()} WHERE seq IS NULL")
+            self._ranges.clear()
 
     def _seq_sql(self) -> str:
         """SQL over `staged`: every row's sequence number (rows staged by a query carry theirs

@@ -306,6 +306,35 @@ def test_several_files_fast_and_careful_keep_lines_order_and_the_last_duplicate(
     assert len(set(order)) == len(order) == result.new
 
 
+def test_many_files_that_alternate_fast_and_careful_keep_their_order(tmp_path: Path) -> None:
+    """More taken-back fast attempts than the staging numbers lazily (store/load.py,
+    MAX_SEQ_RANGES): every id still takes its last occurrence, every reject its line."""
+    from store.load import MAX_SEQ_RANGES
+
+    def line(i: str, title: str, **extra: object) -> str:
+        return json.dumps({"id": i, "title": title, "published": "2020-01-01", **extra})
+
+    paths = []
+    for k in range(MAX_SEQ_RANGES + 4):
+        fast = [line(f"f{k}-{i}", f"{k}") for i in range(50)] + [line("shared", f"fast {k}")]
+        fast[7] = line(f"f{k}-7", "bad", countries=["ZZ"])
+        careful = [line(f"c{k}-0", f"{k}"), "", line("shared", f"careful {k}")]
+        for name, rows in ((f"{k:02d}a.jsonl", fast), (f"{k:02d}b.jsonl", careful)):
+            paths.append(tmp_path / name)
+            paths[-1].write_text("\n".join(rows) + "\n")
+    db = tmp_path / "t.duckdb"
+    result = run_import(paths, db)
+    assert [(Path(r.file).name, r.line) for r in result.rejects] == [
+        (f"{k:02d}a.jsonl", 8) for k in range(MAX_SEQ_RANGES + 4)]
+    last = MAX_SEQ_RANGES + 3
+    assert _rows(db, "SELECT title FROM articles WHERE id = 'shared'") == [(f"careful {last}",)]
+    order = [r[0] for r in _rows(db, "SELECT id FROM articles ORDER BY aid")]
+    expected = []
+    for k in range(MAX_SEQ_RANGES + 4):
+        expected += [f"f{k}-{i}" for i in range(50) if i != 7] + [f"c{k}-0"]
+    assert order == expected + ["shared"]
+
+
 def test_bracketed_titles_stay_on_the_fast_path(tmp_path: Path, monkeypatch) -> None:
     import importers.jsonl as jsonl
 
