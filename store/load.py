@@ -36,9 +36,6 @@ MAX_COUNTRIES_PER_ARTICLE = 300
 MAX_THEME_ID_LENGTH = 200
 
 
-_CONTENT_HASH = schema.CONTENT_HASH
-
-
 def _literal(values: list[str]) -> str:
     """An SQL list literal of these strings (our own reference data, never user input)."""
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
@@ -151,7 +148,7 @@ checked_rows AS (
     FROM coded
 )
 SELECT id, file_no, seq, line, url, title, source, published, day, themes, countries, regions,
-    source_country, language, tone, summary, {_CONTENT_HASH} AS content_hash, problem
+    source_country, language, tone, summary, {schema.CONTENT_HASH} AS content_hash, problem
 FROM checked_rows
 """
 
@@ -524,21 +521,22 @@ class Staging:
                 con.execute("ALTER TABLE staged RENAME TO final")
             self._finalised = True
             return self.all_rejects()
+        numbered = f"(SELECT * REPLACE ({seq} AS seq) FROM staged)"
         if self.on_duplicate == "last":
-            good = """
+            good = f"""
                 SELECT * EXCLUDE (rn) FROM (
                     SELECT *, row_number() OVER (PARTITION BY id ORDER BY seq DESC) AS rn
-                    FROM NUMBERED
+                    FROM {numbered}
                 ) WHERE rn = 1
             """
         else:
-            good = """
+            good = f"""
                 SELECT first_rec.* REPLACE (u.themes AS themes, u.countries AS countries,
                                             u.regions AS regions)
                 FROM (
                     SELECT * EXCLUDE (rn) FROM (
                         SELECT *, row_number() OVER (PARTITION BY id ORDER BY seq) AS rn
-                        FROM NUMBERED
+                        FROM {numbered}
                     ) WHERE rn = 1
                 ) AS first_rec
                 JOIN (
@@ -552,8 +550,8 @@ class Staging:
         con.execute(
             f"""
             CREATE TABLE final AS
-            SELECT * REPLACE ({_CONTENT_HASH} AS content_hash)
-            FROM ({good.replace("NUMBERED", f"(SELECT * REPLACE ({seq} AS seq) FROM staged)")}) AS g
+            SELECT * REPLACE ({schema.CONTENT_HASH} AS content_hash)
+            FROM ({good}) AS g
             """
         )
         con.execute("DROP TABLE staged")

@@ -74,18 +74,20 @@ CREATE TABLE IF NOT EXISTS rejects (
 );
 """
 
-# The stored articles with the fields the content hash covers: the lists from the link tables.
-_STORED_FIELDS = """
-SELECT a.aid, a.id, a.url, a.title, a.source, a.published,
-    coalesce(t.themes, []) AS themes, coalesce(c.countries, []) AS countries,
-    coalesce(r.regions, []) AS regions, a.source_country, a.language, a.tone, a.summary
-FROM articles a
-LEFT JOIN (SELECT aid, list(theme ORDER BY theme) AS themes FROM article_themes GROUP BY aid)
-    AS t ON t.aid = a.aid
-LEFT JOIN (SELECT aid, list(country ORDER BY country) AS countries FROM article_countries
-    GROUP BY aid) AS c ON c.aid = a.aid
-LEFT JOIN (SELECT aid, list(region ORDER BY region) AS regions FROM article_regions
-    GROUP BY aid) AS r ON r.aid = a.aid
+# Every stored article's content hash, from its stored fields (the lists from the link tables).
+_STORED_HASHES = f"""
+SELECT aid, {CONTENT_HASH} AS content_hash FROM (
+    SELECT a.aid, a.id, a.url, a.title, a.source, a.published,
+        coalesce(t.themes, []) AS themes, coalesce(c.countries, []) AS countries,
+        coalesce(r.regions, []) AS regions, a.source_country, a.language, a.tone, a.summary
+    FROM articles a
+    LEFT JOIN (SELECT aid, list(theme ORDER BY theme) AS themes FROM article_themes
+        GROUP BY aid) AS t ON t.aid = a.aid
+    LEFT JOIN (SELECT aid, list(country ORDER BY country) AS countries FROM article_countries
+        GROUP BY aid) AS c ON c.aid = a.aid
+    LEFT JOIN (SELECT aid, list(region ORDER BY region) AS regions FROM article_regions
+        GROUP BY aid) AS r ON r.aid = a.aid
+)
 """
 
 # A fixed record with every kind of field, whose hash tells whether `hash` still computes what it
@@ -99,21 +101,22 @@ SELECT {CONTENT_HASH} FROM (SELECT 'probe-1' AS id, NULL::VARCHAR AS url, 'Probe
 """
 
 
+def _rehash(con: duckdb.DuckDBPyConnection, probe: int) -> None:
+    """Recompute every stored content hash and store the probe's hash they were made with."""
+    con.execute(
+        f"UPDATE articles SET content_hash = h.content_hash FROM ({_STORED_HASHES}) AS h "
+        "WHERE articles.aid = h.aid"
+    )
+    con.execute("DELETE FROM content_hash_probe")
+    con.execute("INSERT INTO content_hash_probe VALUES ($probe)", {"probe": probe})
+
+
 def _v2(con: duckdb.DuckDBPyConnection) -> None:
     """Content hashes: 64-bit `hash` values (UBIGINT) instead of MD5 text, recomputed from the
     stored fields; the probe that tells when `hash` changes is stored beside them."""
-    con.execute("ALTER TABLE articles RENAME TO articles_v1")
-    con.execute(_V1)  # articles again, now empty; the other tables exist and are kept
-    con.execute("ALTER TABLE articles ALTER COLUMN content_hash TYPE UBIGINT")
-    con.execute(
-        f"INSERT INTO articles SELECT a.* REPLACE (h.content_hash AS content_hash) "
-        f"FROM articles_v1 a JOIN (SELECT aid, {CONTENT_HASH} AS content_hash FROM "
-        f"({_STORED_FIELDS.replace('FROM articles a', 'FROM articles_v1 a')})) AS h "
-        f"USING (aid) ORDER BY a.aid"
-    )
-    con.execute("DROP TABLE articles_v1")
+    con.execute("ALTER TABLE articles ALTER COLUMN content_hash TYPE UBIGINT USING 0")
     con.execute("CREATE TABLE content_hash_probe (probe UBIGINT NOT NULL)")
-    con.execute(f"INSERT INTO content_hash_probe {_PROBE}")
+    _rehash(con, con.sql(_PROBE).fetchall()[0][0])
 
 
 # Each migration takes the file from version N-1 to N. Append, never edit a released one.
@@ -131,12 +134,7 @@ def check_content_hash(con: duckdb.DuckDBPyConnection) -> bool:
     stored = con.sql("SELECT max(probe) FROM content_hash_probe").fetchall()[0][0]
     if stored == now:
         return False
-    con.execute(
-        f"UPDATE articles SET content_hash = h.content_hash FROM (SELECT aid, {CONTENT_HASH} "
-        f"AS content_hash FROM ({_STORED_FIELDS})) AS h WHERE articles.aid = h.aid"
-    )
-    con.execute("DELETE FROM content_hash_probe")
-    con.execute("INSERT INTO content_hash_probe VALUES ($probe)", {"probe": now})
+    _rehash(con, now)
     return True
 
 
