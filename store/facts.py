@@ -262,7 +262,7 @@ def after_import(
     Incremental when the facts reflected every earlier import; otherwise (a file from before the
     fact tables, or written by a program that did not maintain them) rebuilt whole.
 
-    With `rows_sql` (the import's written articles as `aid, day, source, themes, regions`, and
+    With `rows_sql` (the import's written articles as `aid, day, source, themes, region_mask`, and
     `replaced_aids_sql` the aids whose earlier version they replace, None when there are none),
     the facts are made from those rows instead of being read back from the article tables; and
     when the file holds no import but these, that is a complete build, not a rebuild.
@@ -300,29 +300,32 @@ def _only_imports(con: duckdb.DuckDBPyConnection, import_ids: list[int]) -> bool
     ).fetchall()[0][0]
 
 
-_REGION_BITS = (
-    "coalesce(list_aggregate(list_transform(regions, "
-    "lambda r: (1::UINTEGER) << getvariable('softpower_region_bit')[r]), 'bit_or'), "
-    "0)::UINTEGER"
-)
+def _region_bits_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL: the file's region bit set of an article from its `region_mask` (bit i for
+    schema.REGIONS[i]): the mask itself when the file numbers the regions alike, as every file
+    this program created does; else each bit moved to the file's."""
+    bits = dict(con.sql("SELECT region, bit FROM region_bits").fetchall())
+    moves = [(i, int(bits[region])) for i, region in enumerate(REGIONS)]
+    if all(i == bit for i, bit in moves):
+        return "region_mask"
+    return "(" + " | ".join(
+        f"(((region_mask >> {i}) & 1) << {bit})" for i, bit in moves
+    ) + ")::UINTEGER"
 
 
 def add_rows(
     con: duckdb.DuckDBPyConnection, rows_sql: str, replaced_aids_sql: str | None
 ) -> None:
-    """Write the facts of the articles `rows_sql` returns (`aid, day, source, themes, regions`:
-    the rows an import wrote), replacing those of `replaced_aids_sql` (None: nothing replaced).
+    """Write the facts of the articles `rows_sql` returns (`aid, day, source, themes,
+    region_mask`: the rows an import wrote), replacing those of `replaced_aids_sql` (None:
+    nothing replaced).
 
     Called inside the import transaction, after `create()` has given every region a bit; the
     queries are the import's own (no user values are interpolated).
     """
     con.execute(
-        "SET VARIABLE softpower_region_bit = "
-        "(SELECT map(list(region), list(bit)) FROM region_bits)"
-    )
-    con.execute(
         "CREATE OR REPLACE TEMP TABLE _fact_rows AS "
-        f"SELECT aid, day, source, {_REGION_BITS} AS regions, themes FROM ({rows_sql})"
+        f"SELECT aid, day, source, {_region_bits_sql(con)} AS regions, themes FROM ({rows_sql})"
     )
     try:
         days = "SELECT day FROM _fact_rows"
@@ -359,7 +362,6 @@ def add_rows(
     finally:
         for name in ("_fact_rows", "_fact_replaced", "_fact_days"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
-        con.execute("RESET VARIABLE softpower_region_bit")
 
 
 TABLES = ("region_bits", "article_facts", "theme_facts", "day_counts", "theme_day_counts",

@@ -288,3 +288,30 @@ def test_not_current_when_a_fact_table_is_missing(db: Path) -> None:
         assert facts.current(con)
     finally:
         con.close()
+
+
+def test_facts_follow_the_files_own_region_bits(tmp_path: Path) -> None:
+    """A file whose region bits are numbered otherwise than this program's region masks (an
+    older release, another region list): imports still give each region its file's bit."""
+    from store.taxonomy import REGIONS as ALL_REGIONS
+
+    db = tmp_path / "bits.duckdb"
+    con = duckdb.connect(str(db))
+    try:
+        con.execute(facts.DDL)
+        for bit, region in enumerate(reversed(ALL_REGIONS)):
+            con.execute("INSERT INTO region_bits VALUES (?, ?)", [region, bit + 3])
+    finally:
+        con.close()
+    _import(db, _articles(300, seed=8))
+    _import(db, _articles(120, seed=9))  # updates a0..a119: the incremental path
+    con = duckdb.connect(str(db))
+    try:
+        assert facts.region_bit_map(con)["Africa"] == len(ALL_REGIONS) + 2
+        assert facts.current(con)
+        got = _facts_snapshot(con)
+        facts.rebuild(con)
+        assert _facts_snapshot(con) == got
+        assert any(regions for (*_, regions) in got[1])
+    finally:
+        con.close()
