@@ -18,6 +18,7 @@ import json
 import re
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -153,17 +154,19 @@ def _fast_source(compression: str, theme: str | None) -> str:
 
 def _read_fast(path: Path, staging: Staging, file_no: int, options: ReadOptions) -> bool:
     """Stage the file through DuckDB's reader; False (nothing staged) when it does not fit:
-    a line that is not one whole, plain record, or any record the careful path would examine."""
-    lines = _physical_lines(path)
-    if not lines:
-        return False
+    a line that is not one whole, plain record, or any record the careful path would examine.
+    (The file's physical lines are counted by a second thread while DuckDB reads it.)"""
     with path.open("rb") as fh:
         compression = "gzip" if fh.read(2) == GZIP_MAGIC else "none"
     theme = options.theme.strip() if options.theme else ""
     params: dict[str, object] = {"path": str(path)}
     if theme:
         params["theme"] = theme
-    return staging.add_query(_fast_source(compression, theme or None), params, file_no, lines)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lines") as counter:
+        lines = counter.submit(_physical_lines, path)
+        # An unreadable or empty file has no lines: nothing is staged (its reading fails too).
+        return staging.add_query(_fast_source(compression, theme or None), params, file_no,
+                                 lambda: lines.result() or -1)
 
 
 def _connect() -> duckdb.DuckDBPyConnection:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from pathlib import Path
 
@@ -50,8 +51,9 @@ def test_round_trip(tmp_path: Path) -> None:
                             "WHERE id = 'a2'")) == [("censorship",), ("confucius-institutes",)]
     assert _rows(db, "SELECT region FROM article_regions JOIN articles USING (aid) "
                      "WHERE id = 'a1'") == [("Pacific",)]
-    imports = _rows(db, "SELECT path, format, length(sha256), records, new FROM imports")
-    assert imports == [(str(FIXTURES / "articles.jsonl"), "jsonl", 64, 4, 4)]
+    imports = _rows(db, "SELECT path, format, sha256, records, new FROM imports")
+    digest = hashlib.sha256((FIXTURES / "articles.jsonl").read_bytes()).hexdigest()
+    assert imports == [(str(FIXTURES / "articles.jsonl"), "jsonl", digest, 4, 4)]
 
 
 def test_reimport_changes_nothing(tmp_path: Path) -> None:
@@ -348,3 +350,82 @@ def test_bracketed_titles_stay_on_the_fast_path(tmp_path: Path, monkeypatch) -> 
                              for title in ("[Analysis] a", "[Video] b", "{Opinion} c")) + "\n")
     result = run_import([src], tmp_path / "t.duckdb")
     assert (result.new, result.rejected) == (3, 0)
+
+
+def _scrambled_when_unordered(monkeypatch) -> list[bool]:
+    """Make the staging query's first, unordered run insert its rows in an order unlike the
+    file's (as DuckDB's threads may on a large file); returns the `ordered` flag of every run."""
+    from store.load import Staging
+
+    runs: list[bool] = []
+    original = Staging._run_query
+
+    def run_query(self, sql, params, floor, ordered):
+        runs.append(ordered)
+        if not ordered:
+            sql = sql.replace("\nFROM checked_rows\n", "\nFROM checked_rows ORDER BY hash(title)\n")
+            assert "ORDER BY hash(title)" in sql
+            result = original(self, sql, params, floor, True)
+            return result
+        return original(self, sql, params, floor, ordered)
+
+    monkeypatch.setattr(Staging, "_run_query", run_query)
+    return runs
+
+
+def test_a_clean_file_staged_out_of_order_gives_the_same_articles(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The fast path stages a clean file without keeping its order: the articles and counts are
+    those of an import in the file's order, and the query ran once."""
+    lines = [json.dumps({"id": f"n{i}", "title": f"title {i}", "published": "2020-01-01",
+                         "themes": ["t"] if i % 3 else [], "countries": ["KE"]})
+             for i in range(400)]
+    src = tmp_path / "clean.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    in_order = run_import([src], tmp_path / "ordered.duckdb")
+    runs = _scrambled_when_unordered(monkeypatch)
+    scrambled = run_import([src], tmp_path / "scrambled.duckdb")
+    assert runs == [False]
+    assert (scrambled.new, scrambled.rejected) == (in_order.new, in_order.rejected) == (400, 0)
+    by_id = ("SELECT a.id, a.title, a.content_hash, list_sort(list(t.theme)) FROM articles a "
+             "LEFT JOIN article_themes t USING (aid) GROUP BY ALL ORDER BY a.id")
+    assert _rows(tmp_path / "scrambled.duckdb", by_id) == _rows(tmp_path / "ordered.duckdb", by_id)
+    aids = _rows(tmp_path / "scrambled.duckdb", "SELECT min(aid), max(aid), count(DISTINCT aid) "
+                                                "FROM articles")
+    assert aids == [(1, 400, 400)]
+    assert _rows(tmp_path / "scrambled.duckdb", "SELECT id FROM articles ORDER BY aid")[:3] \
+        != [("n0",), ("n1",), ("n2",)]  # the scrambled order, as staged
+
+
+def test_rejects_and_repeated_ids_run_the_query_again_in_the_files_order(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A rejected record needs its line and a repeated id its last occurrence: the staging
+    query runs again keeping the file's order, and both come out as if it had kept it first."""
+    def line(i: int, title: str, **extra: object) -> str:
+        return json.dumps({"id": f"r{i}", "title": title, "published": "2020-01-01", **extra})
+
+    with_reject = [line(i, f"t{i}") for i in range(300)]
+    with_reject[123] = line(123, "bad", countries=["ZZ"])
+    repeated = [line(i, f"t{i}") for i in range(300)]
+    repeated[250] = line(7, "the last r7")
+    repeated[40] = line(7, "a middle r7")
+    runs = _scrambled_when_unordered(monkeypatch)
+    paths = []
+    for name, rows in (("reject.jsonl", with_reject), ("repeat.jsonl", repeated)):
+        paths.append(tmp_path / name)
+        paths[-1].write_text("\n".join(rows) + "\n")
+
+    result = run_import([paths[0]], tmp_path / "a.duckdb")
+    assert runs == [False, True]
+    assert [(Path(r.file).name, r.line) for r in result.rejects] == [("reject.jsonl", 124)]
+    assert _rows(tmp_path / "a.duckdb", "SELECT id FROM articles ORDER BY aid")[:3] == [
+        ("r0",), ("r1",), ("r2",)]
+
+    runs.clear()
+    result = run_import([paths[1]], tmp_path / "b.duckdb")
+    assert runs == [False, True]
+    assert result.new == 298 and not result.rejects
+    assert _rows(tmp_path / "b.duckdb", "SELECT title FROM articles WHERE id = 'r7'") == [
+        ("the last r7",)]
