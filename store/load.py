@@ -61,8 +61,17 @@ _STAGED_DDL = """
     id VARCHAR, file_no INTEGER, seq BIGINT, line BIGINT, url VARCHAR, title VARCHAR,
     source VARCHAR, published TIMESTAMPTZ, day DATE, themes VARCHAR[], countries VARCHAR[],
     region_mask UINTEGER, source_country VARCHAR, language VARCHAR, tone DOUBLE, summary VARCHAR,
-    content_hash UBIGINT, problem VARCHAR
+    content_hash UBIGINT, problem VARCHAR, source_hash UBIGINT
 """
+
+# A record's fields as its reader gave them, hashed: what a rejected record staged out of the file's
+# order is found by again in an ordered pass over the file (see Staging._lines_by_hash). The check
+# query carries the fields it changes as `source_<field>` to hash them as read.
+_FIELDS = [f for f in CANONICAL_FIELDS if f != "line"]
+_AS_READ = ("title", "published", "tone", "summary")  # fields the check query passes unchanged
+_SOURCE_HASH = f"hash({', '.join(_FIELDS)})"
+_CARRIED = [f for f in _FIELDS if f not in _AS_READ]
+_STAGED_SOURCE_HASH = f"hash({', '.join(f if f in _AS_READ else 'source_' + f for f in _FIELDS)})"
 
 # One pass over a batch (`_batch`, canonical columns plus `seq`; the file number is parameter 1):
 # trim and de-duplicate, derive ids and regions, name the first problem of a bad record, hash.
@@ -88,7 +97,8 @@ WITH norm AS (
         nullif(upper(trim(source_country)), '') AS source_country,
         nullif(trim(language), '') AS language,
         tone,
-        summary
+        summary,
+        {", ".join(f"{f} AS source_{f}" for f in _CARRIED)}
     FROM SOURCE
 ),
 coded AS (
@@ -158,12 +168,14 @@ checked_rows AS (
                 THEN 'unknown region ' || bad_region
                      || ' (known: {", ".join(REGIONS)})'
             ELSE NULL
-        END AS problem
+        END AS problem,
+        {", ".join(f"source_{f}" for f in _CARRIED)}
     FROM regioned
 )
 SELECT id, file_no, seq, line, url, title, source, published, day, themes, countries,
     region_mask, source_country, language, tone, summary, {schema.CONTENT_HASH} AS content_hash,
-    problem
+    problem,
+    CASE WHEN problem IS NOT NULL THEN {_STAGED_SOURCE_HASH} END AS source_hash
 FROM checked_rows
 """
 
@@ -430,9 +442,9 @@ class Staging:
         parallel insert. The query first runs without keeping the file's order (~0.3 s per million
         records faster: DuckDB then does not merge its threads' rows in order), which numbers the
         file's records in some order of their own; that is all a file needs whose ids are all
-        different and whose records are all good. Otherwise (a rejected record needs its line,
-        a repeated id its last occurrence) the rows are taken back and the query runs again in
-        the file's order, so that row ids follow it.
+        different. Rejected records then get their lines from a narrow ordered pass over the
+        source (`_lines_by_hash`). A repeated id needs its last occurrence: then the rows are
+        taken back and the query runs again in the file's order, so that row ids follow it.
         """
         if self._finalised:
             raise RuntimeError("staging already finalised")
@@ -442,7 +454,8 @@ class Staging:
         sql = _check_insert_sql(
             f"(SELECT NULL::BIGINT AS seq, NULL::BIGINT AS line, * FROM ({source}))", True
         )
-        for ordered in (False, True):
+        ordered = False
+        while True:
             staged = self._run_query(sql, {**params, "file_no": file_no}, floor, ordered)
             if staged is None:
                 return False
@@ -452,21 +465,26 @@ class Staging:
             if inserted != expected or flagged:
                 self._take_back(floor)
                 return False
-            if not ordered and (problems or repeated or last - first + 1 != inserted):
-                self._take_back(floor)
-                continue
-            if inserted and last - first + 1 != inserted:
+            if inserted and last - first + 1 != inserted and ordered:
                 self._take_back(floor)
                 return False
-            break
+            if ordered or not (repeated or last - first + 1 != inserted or (
+                    problems and not self._lines_by_hash(source, params, floor, first_line))):
+                break
+            self._take_back(floor)
+            ordered = True
         if inserted:
-            if problems:
+            if problems and ordered:
                 con.execute(
-                    "UPDATE staged SET line = rowid - $first + $first_line, "
-                    "problem = CASE WHEN starts_with(problem, $early) THEN substr(problem, 2) "
-                    "ELSE problem END WHERE rowid > $floor AND problem IS NOT NULL",
-                    {"first": first, "first_line": first_line, "early": EARLY,
-                     "floor": floor},
+                    "UPDATE staged SET line = rowid - $first + $first_line "
+                    "WHERE rowid > $floor AND problem IS NOT NULL",
+                    {"first": first, "first_line": first_line, "floor": floor},
+                )
+            if early:
+                con.execute(
+                    "UPDATE staged SET problem = substr(problem, 2) "
+                    "WHERE rowid > $floor AND starts_with(problem, $early)",
+                    {"early": EARLY, "floor": floor},
                 )
             self._number(int(first), int(last), self._seq - int(first) + 1)
         # The only rows staged so far, and their ids all differ: `finalise` need not look again.
@@ -502,6 +520,57 @@ class Staging:
         ).fetchall()[0]
         return (int(first), int(last), int(inserted), int(flagged), int(early), int(problems),
                 int(repeated))
+
+    def _lines_by_hash(
+        self, source: str, params: dict[str, object], floor: int, first_line: int
+    ) -> bool:
+        """Give the rejected rows staged above row id `floor` out of the file's order their
+        lines: a second, narrow pass over `source` keeps the file's order and only the hash of
+        each record as read (a quarter of the time of staging the file again in order), and each
+        rejected row takes the line of the record with its source hash (records alike in every
+        field take their lines in turn). False, with nothing changed, when a row finds none."""
+        con = self._require()
+        con.execute("SET preserve_insertion_order = true")
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _source_hashes AS "
+                f"SELECT {_SOURCE_HASH} AS h FROM ({source})",
+                params,
+            )
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error:
+            return False
+        finally:
+            con.execute("SET preserve_insertion_order = false")
+        try:
+            matched = """
+                SELECT s.rid, f.line FROM (
+                    SELECT rowid AS rid, source_hash,
+                        row_number() OVER (PARTITION BY source_hash ORDER BY rowid) AS k
+                    FROM staged WHERE rowid > $floor AND problem IS NOT NULL
+                ) s JOIN (
+                    SELECT h, rowid + $first_line AS line,
+                        row_number() OVER (PARTITION BY h ORDER BY rowid) AS k
+                    FROM _source_hashes
+                    WHERE h IN (SELECT source_hash FROM staged
+                                WHERE rowid > $floor AND problem IS NOT NULL)
+                ) f ON f.h = s.source_hash AND f.k = s.k
+            """
+            found, wanted = con.sql(
+                f"SELECT (SELECT count(*) FROM ({matched})), "
+                "(SELECT count(*) FROM staged WHERE rowid > $floor AND problem IS NOT NULL)",
+                params={"floor": floor, "first_line": first_line},
+            ).fetchall()[0]
+            if found != wanted:
+                return False
+            con.execute(
+                f"UPDATE staged SET line = m.line FROM ({matched}) AS m WHERE staged.rowid = m.rid",
+                {"floor": floor, "first_line": first_line},
+            )
+            return True
+        finally:
+            con.execute("DROP TABLE IF EXISTS _source_hashes")
 
     def _take_back(self, floor: int) -> None:
         """Drop the rows staged above row id `floor`."""

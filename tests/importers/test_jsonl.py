@@ -398,34 +398,50 @@ def test_a_clean_file_staged_out_of_order_gives_the_same_articles(
         != [("n0",), ("n1",), ("n2",)]  # the scrambled order, as staged
 
 
-def test_rejects_and_repeated_ids_run_the_query_again_in_the_files_order(
+def test_rejects_staged_out_of_order_get_their_lines_and_repeated_ids_the_files_order(
     tmp_path: Path, monkeypatch
 ) -> None:
-    """A rejected record needs its line and a repeated id its last occurrence: the staging
-    query runs again keeping the file's order, and both come out as if it had kept it first."""
+    """A rejected record staged out of the file's order gets its line from a narrow ordered pass
+    (records alike in every field take their lines in turn); a repeated id needs its last
+    occurrence, so the staging query runs again keeping the file's order."""
+    from store.load import Staging
+
     def line(i: int, title: str, **extra: object) -> str:
         return json.dumps({"id": f"r{i}", "title": title, "published": "2020-01-01", **extra})
 
-    with_reject = [line(i, f"t{i}") for i in range(300)]
-    with_reject[123] = line(123, "bad", countries=["ZZ"])
+    with_rejects = [line(i, f"t{i}") for i in range(300)]
+    with_rejects[123] = line(123, "bad", countries=["ZZ"])
+    twin = json.dumps({"title": "twin", "published": "2020-01-01", "regions": ["Atlantis"]})
+    with_rejects[200] = with_rejects[260] = twin  # the same bad record twice
     repeated = [line(i, f"t{i}") for i in range(300)]
     repeated[250] = line(7, "the last r7")
     repeated[40] = line(7, "a middle r7")
     runs = _scrambled_when_unordered(monkeypatch)
     paths = []
-    for name, rows in (("reject.jsonl", with_reject), ("repeat.jsonl", repeated)):
+    for name, rows in (("reject.jsonl", with_rejects), ("repeat.jsonl", repeated)):
         paths.append(tmp_path / name)
         paths[-1].write_text("\n".join(rows) + "\n")
 
+    expected_rejects = [("reject.jsonl", 124), ("reject.jsonl", 201), ("reject.jsonl", 261)]
     result = run_import([paths[0]], tmp_path / "a.duckdb")
+    assert runs == [False]
+    assert [(Path(r.file).name, r.line) for r in result.rejects] == expected_rejects
+    assert result.new == 297
+    assert _rows(tmp_path / "a.duckdb", "SELECT line FROM rejects ORDER BY line") == [
+        (124,), (201,), (261,)]
+
+    # When the narrow pass cannot place every rejected row, the query runs again in order.
+    runs.clear()
+    monkeypatch.setattr(Staging, "_lines_by_hash", lambda *args: False)
+    result = run_import([paths[0]], tmp_path / "b.duckdb")
     assert runs == [False, True]
-    assert [(Path(r.file).name, r.line) for r in result.rejects] == [("reject.jsonl", 124)]
-    assert _rows(tmp_path / "a.duckdb", "SELECT id FROM articles ORDER BY aid")[:3] == [
+    assert [(Path(r.file).name, r.line) for r in result.rejects] == expected_rejects
+    assert _rows(tmp_path / "b.duckdb", "SELECT id FROM articles ORDER BY aid")[:3] == [
         ("r0",), ("r1",), ("r2",)]
 
     runs.clear()
-    result = run_import([paths[1]], tmp_path / "b.duckdb")
+    result = run_import([paths[1]], tmp_path / "c.duckdb")
     assert runs == [False, True]
     assert result.new == 298 and not result.rejects
-    assert _rows(tmp_path / "b.duckdb", "SELECT title FROM articles WHERE id = 'r7'") == [
+    assert _rows(tmp_path / "c.duckdb", "SELECT title FROM articles WHERE id = 'r7'") == [
         ("the last r7",)]
