@@ -37,11 +37,6 @@ MAX_COUNTRIES_PER_ARTICLE = 300
 MAX_THEME_ID_LENGTH = 200
 
 
-def _literal(values: list[str]) -> str:
-    """An SQL list literal of these strings (our own reference data, never user input)."""
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
-
-
 def _kept(column: str, clean: str) -> str:
     """SQL: the list `column` with `clean` applied to its items, without empty ones."""
     return (f"list_filter(list_transform(coalesce({column}, []), {clean}), "
@@ -107,8 +102,8 @@ coded AS (
         {_unique("sorted_countries")} AS countries,
         list_filter(sorted_countries, lambda c: try_cast(c AS country_code) IS NULL)[1]
             AS bad_country,
-        list_filter(regions, lambda r: NOT list_contains(
-            {_literal(list(REGIONS))}, r))[1] AS bad_region
+        list_filter(regions, lambda r: NOT list_contains({schema.REGION_LIST}, r))[1]
+            AS bad_region
     FROM norm
 ),
 regioned AS (
@@ -203,8 +198,8 @@ def _check_insert_sql(source: str = "_batch", suspect: bool = False) -> str:
         _CHECK_INSERT.replace("REGION_BIT_OF", _region_bits_of_countries())
         .replace("SUSPECT_COLUMN", "suspect, problem AS early_problem" if suspect
                  else "false AS suspect, NULL::VARCHAR AS early_problem")
-        .replace("SUSPECT_MARK", _literal([SUSPECT])[1:-1])
-        .replace("EARLY_MARK", _literal([EARLY])[1:-1])
+        .replace("SUSPECT_MARK", schema.sql_strings([SUSPECT])[1:-1])
+        .replace("EARLY_MARK", schema.sql_strings([EARLY])[1:-1])
         .replace("SOURCE", source)
     )
 
@@ -212,7 +207,7 @@ def _check_insert_sql(source: str = "_batch", suspect: bool = False) -> str:
 def _install_lookups(con: duckdb.DuckDBPyConnection) -> None:
     """Country codes as an ENUM (membership and region by index, no join per record)."""
     countries = load_region_map()["country"].to_list()
-    con.execute(f"CREATE TYPE country_code AS ENUM ({_literal(countries)[1:-1]})")
+    con.execute(f"CREATE TYPE country_code AS ENUM ({schema.sql_strings(countries)[1:-1]})")
 
 
 @dataclass
@@ -462,14 +457,12 @@ class Staging:
             first, last, inserted, flagged, early, problems, repeated = staged
             if callable(expected):
                 expected = expected()
-            if inserted != expected or flagged:
+            contiguous = not inserted or last - first + 1 == inserted
+            if inserted != expected or flagged or (ordered and not contiguous):
                 self._take_back(floor)
                 return False
-            if inserted and last - first + 1 != inserted and ordered:
-                self._take_back(floor)
-                return False
-            if ordered or not (repeated or last - first + 1 != inserted or (
-                    problems and not self._lines_by_hash(source, params, floor, first_line))):
+            if ordered or (contiguous and not repeated and (
+                    not problems or self._lines_by_hash(source, params, floor, first_line))):
                 break
             self._take_back(floor)
             ordered = True
@@ -505,8 +498,7 @@ class Staging:
             con.execute(sql, params).fetchall()
         except duckdb.InterruptException:
             raise
-        except duckdb.Error:
-            self._take_back(floor)
+        except duckdb.Error:  # the failed statement inserted nothing
             return None
         finally:
             con.execute("SET preserve_insertion_order = false")
@@ -528,7 +520,8 @@ class Staging:
         lines: a second, narrow pass over `source` keeps the file's order and only the hash of
         each record as read (a quarter of the time of staging the file again in order), and each
         rejected row takes the line of the record with its source hash (records alike in every
-        field take their lines in turn). False, with nothing changed, when a row finds none."""
+        field take their lines in turn). False when a row finds none (the caller then takes the
+        rows back)."""
         con = self._require()
         con.execute("SET preserve_insertion_order = true")
         try:
@@ -543,32 +536,30 @@ class Staging:
             return False
         finally:
             con.execute("SET preserve_insertion_order = false")
+        rejected = "rowid > $floor AND problem IS NOT NULL"
         try:
-            matched = """
-                SELECT s.rid, f.line FROM (
-                    SELECT rowid AS rid, source_hash,
-                        row_number() OVER (PARTITION BY source_hash ORDER BY rowid) AS k
-                    FROM staged WHERE rowid > $floor AND problem IS NOT NULL
-                ) s JOIN (
-                    SELECT h, rowid + $first_line AS line,
-                        row_number() OVER (PARTITION BY h ORDER BY rowid) AS k
-                    FROM _source_hashes
-                    WHERE h IN (SELECT source_hash FROM staged
-                                WHERE rowid > $floor AND problem IS NOT NULL)
-                ) f ON f.h = s.source_hash AND f.k = s.k
-            """
-            found, wanted = con.sql(
-                f"SELECT (SELECT count(*) FROM ({matched})), "
-                "(SELECT count(*) FROM staged WHERE rowid > $floor AND problem IS NOT NULL)",
-                params={"floor": floor, "first_line": first_line},
-            ).fetchall()[0]
-            if found != wanted:
-                return False
             con.execute(
-                f"UPDATE staged SET line = m.line FROM ({matched}) AS m WHERE staged.rowid = m.rid",
+                f"""
+                UPDATE staged SET line = m.line FROM (
+                    SELECT s.rid, f.line FROM (
+                        SELECT rowid AS rid, source_hash,
+                            row_number() OVER (PARTITION BY source_hash ORDER BY rowid) AS k
+                        FROM staged WHERE {rejected}
+                    ) s JOIN (
+                        SELECT h, rowid + $first_line AS line,
+                            row_number() OVER (PARTITION BY h ORDER BY rowid) AS k
+                        FROM _source_hashes
+                        WHERE h IN (SELECT source_hash FROM staged WHERE {rejected})
+                    ) f ON f.h = s.source_hash AND f.k = s.k
+                ) AS m WHERE staged.rowid = m.rid
+                """,
                 {"floor": floor, "first_line": first_line},
             )
-            return True
+            # A row left without a line: the caller takes the rows back and stages them in order.
+            return not con.sql(
+                f"SELECT count(*) FROM staged WHERE {rejected} AND line IS NULL",
+                params={"floor": floor},
+            ).fetchall()[0][0]
         finally:
             con.execute("DROP TABLE IF EXISTS _source_hashes")
 

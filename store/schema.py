@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import duckdb
 
@@ -14,16 +14,23 @@ SCHEMA_VERSION = 2
 # over the staged rows (`published` TIMESTAMPTZ) and over the stored ones (`published` TIMESTAMP in
 # UTC, the lists gathered from the link tables, sorted). NULL and empty text hash apart; each list
 # is hashed on its own first, so an item cannot move from one list to the next unnoticed. An
-# article's regions are hashed as their bit set (`region_mask`, see REGION_MASK). DuckDB does not
+# article's regions are hashed as their bit set (`region_mask`, see REGION_LIST). DuckDB does not
 # promise that `hash` stays the same across its releases: `check_content_hash` notices when it
 # changed and recomputes the stored hashes.
 CONTENT_HASH = """hash(id, url, title, source, epoch_us(published), hash(themes), hash(countries),
     region_mask, source_country, language, tone, summary)"""
 
+
+
+def sql_strings(values: Iterable[str]) -> str:
+    """An SQL list literal of these strings (our own reference data, never user input)."""
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
 # An article's regions (explicit and derived from its countries) as a bit set, bit i for
 # REGIONS[i]: what the staged rows carry instead of a list of names (a tenth of the work to
 # derive and de-duplicate), and the fact tables' `regions` when the file numbers its regions alike.
-REGION_LIST = "[" + ", ".join("'" + r.replace("'", "''") + "'" for r in REGIONS) + "]"
+REGION_LIST = sql_strings(REGIONS)
 
 
 def region_mask(region: str) -> str:
