@@ -249,10 +249,10 @@ class Converter:
                     expr = f"list_concat(coalesce({expr}, []), {extra})"
                 if name == "countries" and m.system(name) != "iso2":
                     system = m.system(name)
+                    unknown = (f"list_filter({expr}, lambda c: trim(c) <> '' "
+                               f"AND {self._lookup(system, 'c')} IS NULL)")
                     problems.append(
-                        f"CASE WHEN len(list_filter({expr}, lambda c: "
-                        f"{self._lookup(system, 'c')} IS NULL)) > 0 THEN 'country ' || "
-                        f"list_filter({expr}, lambda c: {self._lookup(system, 'c')} IS NULL)[1] "
+                        f"CASE WHEN len({unknown}) > 0 THEN 'country ' || {unknown}[1] "
                         f"|| ' is not a known {self._system_label(system)}' END"
                     )
                     expr = (f"list_filter(list_transform({expr}, lambda c: "
@@ -309,13 +309,12 @@ class Converter:
         return f"getvariable('cc_{system}')[{key}]"
 
     def _list_expr(self, name: str, src: str, typ: pa.DataType | None) -> str:
+        """The list's items as the file holds them (text split at the separator): the staging
+        query trims them and drops the empty ones (doing it here too cost ~0.1 s per million
+        records and list)."""
         if typ is not None and (pa.types.is_list(typ) or pa.types.is_large_list(typ)):
-            return f"list_transform({src}, lambda v: trim(v::VARCHAR))"
-        sep = _lit(self.mapping.separator(name))
-        return (
-            f"list_filter(list_transform(string_split(coalesce({src}::VARCHAR, ''), {sep}), "
-            f"lambda v: trim(v)), lambda v: v <> '')"
-        )
+            return f"{src}::VARCHAR[]"
+        return f"string_split({src}::VARCHAR, {_lit(self.mapping.separator(name))})"
 
     def _published_expr(self, src: str | None, typ: pa.DataType | None) -> str:
         if src is None:
