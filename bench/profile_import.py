@@ -1,0 +1,175 @@
+"""Where an import's time goes: each SQL statement of a whole import, beside two baselines.
+
+    uv run --group bench python bench/profile_import.py [--file PATH] [--runs N] [--top N]
+
+Every round, in one process and in turn:
+
+- *raw*: DuckDB's own reader into a plain table of a fresh file (the baseline of
+  `bench_import.py`);
+- *stage and copy*: the same reader into an in-memory database, then that table copied into a
+  fresh file in one transaction. This is what staging before writing costs (DESIGN.md: an import
+  parses and stages everything, then writes in one short transaction) with no checks, no
+  normalisation and no table but one;
+- *ours*: the whole import (`importers.run.run_import`) into a fresh database, each statement
+  of its staging connection timed (wall and the process's CPU time while it ran).
+
+Prints medians: the three totals and their ratios to raw, then the slowest statements. A tool
+for deciding where to work, not a section of docs/benchmarks.md; the default file is the 1M JSONL
+file that `bench_import.py` generates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import store.load as load  # noqa: E402
+from importers.run import run_import  # noqa: E402
+
+DEFAULT_FILE = ROOT / "bench" / ".cache" / "import" / "articles_1000000.jsonl"
+READERS = {"jsonl": "read_json", "csv": "read_csv", "parquet": "read_parquet"}
+
+# (wall, cpu, statement) of the statements of the import being profiled
+_timings: list[tuple[float, float, str]] = []
+
+
+def _label(sql: str) -> str:
+    return " ".join(str(sql).split())[:100]
+
+
+def _timed(label: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        return call(*args, **kwargs)
+    finally:
+        _timings.append((time.perf_counter() - wall, time.process_time() - cpu, label))
+
+
+class _Relation:
+    """A relation whose fetch is timed (a relation runs when it is fetched)."""
+
+    def __init__(self, relation: duckdb.DuckDBPyRelation, label: str) -> None:
+        self._relation, self._label = relation, label
+
+    def fetchall(self) -> list[Any]:
+        return _timed(self._label, self._relation.fetchall)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._relation, name)
+
+
+class _Connection:
+    """The staging connection with every statement timed."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        return _timed(_label(sql), self._con.execute, sql, *args, **kwargs)
+
+    def sql(self, sql: str, *args: Any, **kwargs: Any) -> _Relation:
+        return _Relation(self._con.sql(sql, *args, **kwargs), "(query) " + _label(sql))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+def _connect(*args: Any, **kwargs: Any) -> _Connection:
+    return _Connection(duckdb.connect(*args, **kwargs))
+
+
+def _raw(path: Path, reader: str, work: Path) -> float:
+    start = time.perf_counter()
+    con = duckdb.connect(str(work / "raw.duckdb"))
+    con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}(?)", [str(path)])
+    con.close()
+    return time.perf_counter() - start
+
+
+def _stage_and_copy(path: Path, reader: str, work: Path) -> float:
+    start = time.perf_counter()
+    con = duckdb.connect(":memory:")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"CREATE TABLE staged AS SELECT * FROM {reader}(?)", [str(path)])
+    con.execute("ATTACH $path AS target", {"path": str(work / "copy.duckdb")})
+    con.execute("BEGIN TRANSACTION")
+    con.execute("CREATE TABLE target.t AS SELECT * FROM staged")
+    con.execute("COMMIT")
+    con.execute("DETACH target")
+    con.close()
+    return time.perf_counter() - start
+
+
+def _ours(path: Path, work: Path) -> tuple[float, list[tuple[float, float, str]]]:
+    _timings.clear()
+    start = time.perf_counter()
+    run_import([path], db_path=work / "ours.duckdb")
+    return time.perf_counter() - start, list(_timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--file", type=Path, default=DEFAULT_FILE,
+                        help="the file to import (.jsonl, .csv or .parquet)")
+    parser.add_argument("--runs", type=int, default=3, help="rounds (each of the three once)")
+    parser.add_argument("--top", type=int, default=16, help="statements to list")
+    args = parser.parse_args()
+    path = args.file.resolve()
+    if not path.exists():
+        raise SystemExit(f"{path}: no such file (bench/bench_import.py generates it)")
+    reader = READERS.get(path.suffix.lstrip("."))
+    if reader is None:
+        raise SystemExit(f"{path}: expected a .jsonl, .csv or .parquet file")
+    load.duckdb = SimpleNamespace(**{  # type: ignore[assignment]
+        name: getattr(duckdb, name) for name in dir(duckdb) if not name.startswith("__")
+    } | {"connect": _connect})
+    totals: dict[str, list[float]] = defaultdict(list)
+    statements: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for _ in range(max(1, args.runs)):
+        for name, run in (("raw", lambda w: _raw(path, reader, w)),
+                          ("stage and copy", lambda w: _stage_and_copy(path, reader, w))):
+            work = Path(tempfile.mkdtemp(prefix="profile-import-"))
+            try:
+                totals[name].append(run(work))
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+        work = Path(tempfile.mkdtemp(prefix="profile-import-"))
+        try:
+            wall, timings = _ours(path, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        totals["ours"].append(wall)
+        per_run: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for w, c, label in timings:
+            per_run[label][0] += w
+            per_run[label][1] += c
+        for label, (w, c) in per_run.items():
+            statements[label].append((w, c))
+        totals["ours: statements"].append(sum(w for w, _, _ in timings))
+    raw = statistics.median(totals["raw"])
+    print(f"{path.name}, {args.runs} rounds, medians:")
+    for name, values in totals.items():
+        median = statistics.median(values)
+        print(f"  {name:18s} {median:6.2f} s  {median / raw:5.2f}x raw")
+    print("\nslowest statements of ours (median wall s, CPU s):")
+    rows = sorted(((statistics.median(w for w, _ in v), statistics.median(c for _, c in v), k)
+                   for k, v in statements.items()), reverse=True)
+    for wall, cpu, label in rows[:args.top]:
+        print(f"  {wall:5.2f} {cpu:5.2f}  {label}")
+
+
+if __name__ == "__main__":
+    main()
