@@ -252,7 +252,7 @@ class Converter:
                     unknown = (f"list_filter({expr}, lambda c: trim(c) <> '' "
                                f"AND {self._lookup(system, 'c')} IS NULL)")
                     problems.append(
-                        f"CASE WHEN len({unknown}) > 0 THEN 'country ' || {unknown}[1] "
+                        f"CASE WHEN len({unknown}) > 0 THEN 'country ' || trim({unknown}[1]) "
                         f"|| ' is not a known {self._system_label(system)}' END"
                     )
                     expr = (f"list_filter(list_transform({expr}, lambda c: "
@@ -288,7 +288,9 @@ class Converter:
                         expr = f"coalesce({expr}, {_lit(const)})"
                 if name == "source_country" and m.system(name) != "iso2" and src is not None:
                     system = m.system(name)
-                    raw = expr
+                    raw = f"nullif(trim({src}::VARCHAR), '')"  # blank is no country
+                    if const is not None:
+                        raw = f"coalesce({raw}, {_lit(const)})"
                     expr = self._lookup(system, raw)
                     problems.append(
                         f"CASE WHEN {raw} IS NOT NULL AND {expr} IS NULL THEN 'source_country ' "

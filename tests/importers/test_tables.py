@@ -127,14 +127,33 @@ def test_missing_required_column_is_a_file_error(tmp_path: Path) -> None:
 
 def test_fips_system_for_source_country(tmp_path: Path) -> None:
     src = tmp_path / "f.csv"
-    src.write_text("title,published,where\nA,2020-01-01,CH\nB,2020-01-02,UK\n")
+    src.write_text("title,published,where\nA,2020-01-01,CH\nB,2020-01-02, UK\n"
+                   "C,2020-01-03,  \nD,2020-01-04, XX \n")
     m = tmp_path / "m.toml"
     m.write_text('[columns]\ntitle = "title"\npublished = "published"\n'
                  'source_country = "where"\n[countries]\nsource_country = "fips"\n')
     db = tmp_path / "t.duckdb"
-    run_import([src], db, options=ReadOptions(mapping=mapping.load(m), mapping_path=m))
+    result = run_import([src], db, options=ReadOptions(mapping=mapping.load(m), mapping_path=m))
     assert sorted(_rows(db, "SELECT title, source_country FROM articles")) == [
-        ("A", "CN"), ("B", "GB")]
+        ("A", "CN"), ("B", "GB"), ("C", None)]
+    assert [(r.line, r.reason) for r in result.rejects] == [
+        (5, "source_country XX is not a known FIPS 10-4 country code")]
+
+
+def test_fips_country_lists_with_padding_and_empty_items(tmp_path: Path) -> None:
+    src = tmp_path / "f.csv"
+    src.write_text("title,published,where\nA,2020-01-01, CH ; ;KE;\nB,2020-01-02,;\n"
+                   "C,2020-01-03,UK; XX\n")
+    m = tmp_path / "m.toml"
+    m.write_text('[columns]\ntitle = "title"\npublished = "published"\n'
+                 'countries = "where"\n[countries]\ncountries = "fips"\n')
+    db = tmp_path / "t.duckdb"
+    result = run_import([src], db, options=ReadOptions(mapping=mapping.load(m), mapping_path=m))
+    assert [(r.line, r.reason) for r in result.rejects] == [
+        (4, "country XX is not a known FIPS 10-4 country code")]
+    assert sorted(_rows(db, "SELECT title, country FROM article_countries "
+                            "JOIN articles USING (aid)")) == [("A", "CN"), ("A", "KE")]
+    assert _rows(db, "SELECT count(*) FROM articles WHERE title = 'B'") == [(1,)]
 
 
 def _parquet(path: Path) -> None:
@@ -232,7 +251,7 @@ def test_fast_and_careful_paths_agree(tmp_path: Path, monkeypatch) -> None:
     src = tmp_path / "simple.csv"
     src.write_text(
         'id,title,published,themes,tone\n'
-        's1,"Quoted, with comma",2020-01-01,a;b,1.5\n'
+        's1,"Quoted, with comma",2020-01-01, b ; ;a;b ;,1.5\n'
         's2,,2020-01-02,,\n'
         's3,Bad date,2020-02-30,,\n'
         's4,"He said ""hi""",2020-01-04T10:00:00+01:00,c,x\n'
@@ -266,6 +285,8 @@ def test_fast_and_careful_paths_agree(tmp_path: Path, monkeypatch) -> None:
                        (6, '"title" holds a NUL character (\\u0000)')]
     assert fast[3] == [(3, 3, 3, 4)]
     assert ("s2", "", "2020-01-02 00:00:00", None) in fast[0]
+    # list items are trimmed, empty ones dropped and repeats removed, whichever path read them
+    assert [t for i, t in fast[1] if i == "s1"] == ["a", "added", "b"]
 
 
 def test_gzip_csv_without_a_gz_name(tmp_path: Path) -> None:
