@@ -189,7 +189,7 @@ def test_parquet_query_and_batch_paths_agree(tmp_path: Path, monkeypatch) -> Non
         "id": ["q1", "q2", "q3", "q4"],
         "title": ["one", None, "three", "fo\x00ur"],
         "published": ["2020-01-01", "2020-01-02", "2020-13-01", "2020-01-04"],
-        "themes": [["a", " b "], [], None, ["c"]],
+        "themes": [["a", " b ", "", "a"], [], None, ["c"]],
         "countries": [["KE"], ["ZZ"], [], []],
         "tone": [1.0, None, 2.0, None],
     }), src)
@@ -209,6 +209,7 @@ def test_parquet_query_and_batch_paths_agree(tmp_path: Path, monkeypatch) -> Non
     assert by_query[1:] == batches[1:]
     assert [r[1:] for r in by_query[0]] == [r[1:] for r in batches[0]]  # aids may differ
     assert [line for line, _ in by_query[2]] == [2, 3, 4]
+    assert [t for _, t in by_query[1]] == ["a", "added", "b"]  # q1 alone is accepted
 
 
 def test_parquet_with_a_mapping(tmp_path: Path) -> None:
