@@ -12,6 +12,7 @@ import pytest
 from importers import mapping
 from importers.base import ImportFormatError, ReadOptions
 from importers.run import run_import
+from store.load import ImportResult
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
 
@@ -125,15 +126,20 @@ def test_missing_required_column_is_a_file_error(tmp_path: Path) -> None:
         run_import([src], tmp_path / "t.duckdb")
 
 
-def test_fips_system_for_source_country(tmp_path: Path) -> None:
+def _import_fips(tmp_path: Path, field: str, rows: str) -> tuple[Path, ImportResult]:
+    """Import a CSV of title, published and `where` (FIPS codes) mapped to `field`."""
     src = tmp_path / "f.csv"
-    src.write_text("title,published,where\nA,2020-01-01,CH\nB,2020-01-02, UK\n"
-                   "C,2020-01-03,  \nD,2020-01-04, XX \n")
+    src.write_text("title,published,where\n" + rows)
     m = tmp_path / "m.toml"
     m.write_text('[columns]\ntitle = "title"\npublished = "published"\n'
-                 'source_country = "where"\n[countries]\nsource_country = "fips"\n')
+                 f'{field} = "where"\n[countries]\n{field} = "fips"\n')
     db = tmp_path / "t.duckdb"
-    result = run_import([src], db, options=ReadOptions(mapping=mapping.load(m), mapping_path=m))
+    return db, run_import([src], db, options=ReadOptions(mapping=mapping.load(m), mapping_path=m))
+
+
+def test_fips_system_for_source_country(tmp_path: Path) -> None:
+    db, result = _import_fips(tmp_path, "source_country", "A,2020-01-01,CH\nB,2020-01-02, UK\n"
+                              "C,2020-01-03,  \nD,2020-01-04, XX \n")
     assert sorted(_rows(db, "SELECT title, source_country FROM articles")) == [
         ("A", "CN"), ("B", "GB"), ("C", None)]
     assert [(r.line, r.reason) for r in result.rejects] == [
@@ -141,14 +147,8 @@ def test_fips_system_for_source_country(tmp_path: Path) -> None:
 
 
 def test_fips_country_lists_with_padding_and_empty_items(tmp_path: Path) -> None:
-    src = tmp_path / "f.csv"
-    src.write_text("title,published,where\nA,2020-01-01, CH ; ;KE;\nB,2020-01-02,;\n"
-                   "C,2020-01-03,UK; XX\n")
-    m = tmp_path / "m.toml"
-    m.write_text('[columns]\ntitle = "title"\npublished = "published"\n'
-                 'countries = "where"\n[countries]\ncountries = "fips"\n')
-    db = tmp_path / "t.duckdb"
-    result = run_import([src], db, options=ReadOptions(mapping=mapping.load(m), mapping_path=m))
+    db, result = _import_fips(tmp_path, "countries", "A,2020-01-01, CH ; ;KE;\n"
+                              "B,2020-01-02,;\nC,2020-01-03,UK; XX\n")
     assert [(r.line, r.reason) for r in result.rejects] == [
         (4, "country XX is not a known FIPS 10-4 country code")]
     assert sorted(_rows(db, "SELECT title, country FROM article_countries "
