@@ -36,6 +36,7 @@ import common  # noqa: E402
 from importers.run import run_import  # noqa: E402
 
 FORMATS = ("jsonl", "csv", "parquet")
+READERS = {"jsonl": "read_json", "csv": "read_csv", "parquet": "read_parquet"}  # DuckDB's own
 TARGET_RATIO = 2.0
 TARGET_JSONL_RATE = 250_000
 TARGET_PEAK = 2_000_000_000  # bytes (decimal GB, as printed)
@@ -119,10 +120,9 @@ def raw_ingest(fmt: str, path: Path, workdir: Path) -> None:
     """DuckDB alone: the file into a plain table of a fresh database file."""
     db = workdir / "raw.duckdb"
     db.unlink(missing_ok=True)
-    reader = {"jsonl": "read_json", "csv": "read_csv", "parquet": "read_parquet"}[fmt]
     con = duckdb.connect(str(db))
     try:
-        con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}(?)", [str(path)])
+        con.execute(f"CREATE TABLE t AS SELECT * FROM {READERS[fmt]}(?)", [str(path)])
     finally:
         con.close()
 

@@ -15,7 +15,7 @@ Every round, in one process and in turn:
 
 Prints medians: the three totals and their ratios to raw, then the slowest statements. A tool
 for deciding where to work, not a section of docs/benchmarks.md; the default file is the 1M JSONL
-file that `bench_import.py` generates.
+file of `bench_import.py` (generated when absent).
 """
 
 from __future__ import annotations
@@ -34,13 +34,12 @@ from typing import Any
 import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-import store.load as load  # noqa: E402
-from importers.run import run_import  # noqa: E402
+import bench_import  # noqa: E402
 
-DEFAULT_FILE = ROOT / "bench" / ".cache" / "import" / "articles_1000000.jsonl"
-READERS = {"jsonl": "read_json", "csv": "read_csv", "parquet": "read_parquet"}
+import store.load as load  # noqa: E402
 
 # (wall, cpu, statement) of the statements of the import being profiled
 _timings: list[tuple[float, float, str]] = []
@@ -91,16 +90,8 @@ def _connect(*args: Any, **kwargs: Any) -> _Connection:
     return _Connection(duckdb.connect(*args, **kwargs))
 
 
-def _raw(path: Path, reader: str, work: Path) -> float:
-    start = time.perf_counter()
-    con = duckdb.connect(str(work / "raw.duckdb"))
-    con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}(?)", [str(path)])
-    con.close()
-    return time.perf_counter() - start
-
-
-def _stage_and_copy(path: Path, reader: str, work: Path) -> float:
-    start = time.perf_counter()
+def _stage_and_copy(path: Path, reader: str, work: Path) -> None:
+    """The reader into an in-memory database, then one copy into a fresh file."""
     con = duckdb.connect(":memory:")
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"CREATE TABLE staged AS SELECT * FROM {reader}(?)", [str(path)])
@@ -110,55 +101,54 @@ def _stage_and_copy(path: Path, reader: str, work: Path) -> float:
     con.execute("COMMIT")
     con.execute("DETACH target")
     con.close()
-    return time.perf_counter() - start
 
 
-def _ours(path: Path, work: Path) -> tuple[float, list[tuple[float, float, str]]]:
-    _timings.clear()
-    start = time.perf_counter()
-    run_import([path], db_path=work / "ours.duckdb")
-    return time.perf_counter() - start, list(_timings)
+def _timed_run(run: Any, path: Path) -> float:
+    """Wall seconds of `run(path, workdir)` in a fresh working folder."""
+    work = Path(tempfile.mkdtemp(prefix="profile-import-"))
+    try:
+        start = time.perf_counter()
+        run(path, work)
+        return time.perf_counter() - start
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--file", type=Path, default=DEFAULT_FILE,
-                        help="the file to import (.jsonl, .csv or .parquet)")
+    parser.add_argument("--file", type=Path, default=None,
+                        help="the file to import (.jsonl, .csv or .parquet; default: the 1M "
+                             "JSONL file of bench_import.py)")
     parser.add_argument("--runs", type=int, default=3, help="rounds (each of the three once)")
     parser.add_argument("--top", type=int, default=16, help="statements to list")
     args = parser.parse_args()
-    path = args.file.resolve()
+    path = (args.file or bench_import.corpus_files(1_000_000)["jsonl"]).resolve()
     if not path.exists():
-        raise SystemExit(f"{path}: no such file (bench/bench_import.py generates it)")
-    reader = READERS.get(path.suffix.lstrip("."))
-    if reader is None:
+        raise SystemExit(f"{path}: no such file")
+    fmt = path.suffix.lstrip(".")
+    if fmt not in bench_import.FORMATS:
         raise SystemExit(f"{path}: expected a .jsonl, .csv or .parquet file")
     load.duckdb = SimpleNamespace(**{  # type: ignore[assignment]
         name: getattr(duckdb, name) for name in dir(duckdb) if not name.startswith("__")
     } | {"connect": _connect})
+    runs = {
+        "raw": lambda p, w: bench_import.raw_ingest(fmt, p, w),
+        "stage and copy": lambda p, w: _stage_and_copy(p, bench_import.READERS[fmt], w),
+        "ours": bench_import.our_import,
+    }
     totals: dict[str, list[float]] = defaultdict(list)
     statements: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for _ in range(max(1, args.runs)):
-        for name, run in (("raw", lambda w: _raw(path, reader, w)),
-                          ("stage and copy", lambda w: _stage_and_copy(path, reader, w))):
-            work = Path(tempfile.mkdtemp(prefix="profile-import-"))
-            try:
-                totals[name].append(run(work))
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-        work = Path(tempfile.mkdtemp(prefix="profile-import-"))
-        try:
-            wall, timings = _ours(path, work)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        totals["ours"].append(wall)
+        for name, run in runs.items():
+            _timings.clear()
+            totals[name].append(_timed_run(run, path))
         per_run: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-        for w, c, label in timings:
+        for w, c, label in _timings:
             per_run[label][0] += w
             per_run[label][1] += c
         for label, (w, c) in per_run.items():
             statements[label].append((w, c))
-        totals["ours: statements"].append(sum(w for w, _, _ in timings))
+        totals["ours: statements"].append(sum(w for w, _, _ in _timings))
     raw = statistics.median(totals["raw"])
     print(f"{path.name}, {args.runs} rounds, medians:")
     for name, values in totals.items():

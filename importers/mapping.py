@@ -282,15 +282,15 @@ class Converter:
                     expr = "NULL::VARCHAR" if const is None else _lit(const)
                 else:
                     expr = f"{src}::VARCHAR"
+                    if name == "source_country":  # a code: spaces around it are not part of it
+                        expr = f"trim({expr})"
                     if name != "title":
                         expr = f"nullif({expr}, '')"
                     if const is not None:
                         expr = f"coalesce({expr}, {_lit(const)})"
                 if name == "source_country" and m.system(name) != "iso2" and src is not None:
                     system = m.system(name)
-                    raw = f"nullif(trim({src}::VARCHAR), '')"  # blank is no country
-                    if const is not None:
-                        raw = f"coalesce({raw}, {_lit(const)})"
+                    raw = expr
                     expr = self._lookup(system, raw)
                     problems.append(
                         f"CASE WHEN {raw} IS NOT NULL AND {expr} IS NULL THEN 'source_country ' "

@@ -21,7 +21,6 @@ CONTENT_HASH = """hash(id, url, title, source, epoch_us(published), hash(themes)
     region_mask, source_country, language, tone, summary)"""
 
 
-
 def sql_strings(values: Iterable[str]) -> str:
     """An SQL list literal of these strings (our own reference data, never user input)."""
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
