@@ -10,10 +10,14 @@ Every round, in one process and in turn:
   fresh file in one transaction. This is what staging before writing costs (DESIGN.md: an import
   parses and stages everything, then writes in one short transaction) with no checks, no
   normalisation and no table but one;
+- *the tables, unchecked*: the same staging, then the tables DESIGN.md asks every import to
+  write (articles, and the article-theme, article-country and article-region tables) written in
+  one transaction: no check, no normalisation, no derived id or content hash, no fact table.
+  What the layout costs before an import does any of the work the issue asks of it;
 - *ours*: the whole import (`importers.run.run_import`) into a fresh database, each statement
   of its staging connection timed (wall and the process's CPU time while it ran).
 
-Prints medians: the three totals and their ratios to raw, then the slowest statements. A tool
+Prints medians: the four totals and their ratios to raw, then the slowest statements. A tool
 for deciding where to work, not a section of docs/benchmarks.md; the default file is the 1M JSONL
 file of `bench_import.py` (generated when absent).
 """
@@ -40,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 import bench_import  # noqa: E402
 
 import store.load as load  # noqa: E402
+from store.taxonomy import load_region_map  # noqa: E402
 
 # (wall, cpu, statement) of the statements of the import being profiled
 _timings: list[tuple[float, float, str]] = []
@@ -103,6 +108,36 @@ def _stage_and_copy(path: Path, reader: str, work: Path) -> None:
     con.close()
 
 
+def _stage_and_tables(path: Path, reader: str, work: Path) -> None:
+    """The reader into an in-memory database, then the layout's tables written unchecked."""
+    con = duckdb.connect(":memory:")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET TimeZone = 'UTC'")
+    regions = load_region_map().select(["country", "region"]).to_arrow()
+    con.register("_regions", regions)
+    con.execute("CREATE TABLE region_map AS SELECT * FROM _regions")
+    lists = ", ".join(  # CSV holds its lists as text separated by ';'
+        f"string_split({name}, ';') AS {name}" if reader == "read_csv" else name
+        for name in ("themes", "countries"))
+    con.execute(f"CREATE TABLE staged AS SELECT * EXCLUDE (themes, countries), {lists} "
+                f"FROM {reader}(?)", [str(path)])
+    con.execute("ATTACH $path AS target", {"path": str(work / "tables.duckdb")})
+    con.execute("BEGIN TRANSACTION")
+    con.execute("CREATE TABLE target.articles AS SELECT rowid AS aid, id, url, title, source, "
+                "published::TIMESTAMPTZ AS published, published::TIMESTAMPTZ::DATE AS day, "
+                "source_country, language, tone, summary FROM staged")
+    con.execute("CREATE TABLE target.article_themes AS "
+                "SELECT rowid AS aid, unnest(themes) AS theme FROM staged")
+    con.execute("CREATE TABLE target.article_countries AS "
+                "SELECT rowid AS aid, unnest(countries) AS country FROM staged")
+    con.execute("CREATE TABLE target.article_regions AS SELECT DISTINCT c.aid, m.region "
+                "FROM (SELECT rowid AS aid, unnest(countries) AS country FROM staged) c "
+                "JOIN region_map m USING (country)")
+    con.execute("COMMIT")
+    con.execute("DETACH target")
+    con.close()
+
+
 def _timed_run(run: Any, path: Path) -> float:
     """Wall seconds of `run(path, workdir)` in a fresh working folder."""
     work = Path(tempfile.mkdtemp(prefix="profile-import-"))
@@ -134,6 +169,7 @@ def main() -> None:
     runs = {
         "raw": lambda p, w: bench_import.raw_ingest(fmt, p, w),
         "stage and copy": lambda p, w: _stage_and_copy(p, bench_import.READERS[fmt], w),
+        "tables, unchecked": lambda p, w: _stage_and_tables(p, bench_import.READERS[fmt], w),
         "ours": bench_import.our_import,
     }
     totals: dict[str, list[float]] = defaultdict(list)

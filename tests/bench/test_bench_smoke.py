@@ -121,3 +121,30 @@ def test_markdown_table_escapes_pipes() -> None:
     table = common.markdown_table(["a", "b"], [["x|y", 1]])
     assert table.splitlines()[2] == "| x\\|y | 1 |"
     assert table.splitlines()[1] == "| --- | ---: |"
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_unchecked_tables_baseline_writes_what_an_import_writes(
+    fmt: str, tmp_path: Path, monkeypatch
+) -> None:
+    """profile_import's "tables, unchecked" baseline writes the rows our import writes to the
+    same tables (for a corpus without a bad record), so it is the floor it claims to be."""
+    import bench_import
+    import duckdb
+    import profile_import
+
+    monkeypatch.setenv("SOFTPOWER_BENCH_CACHE", str(tmp_path / "cache"))
+    path = bench_import.corpus_files(300)[fmt]
+    ours, unchecked = tmp_path / "ours", tmp_path / "unchecked"
+    ours.mkdir()
+    unchecked.mkdir()
+    bench_import.our_import(path, ours)
+    profile_import._stage_and_tables(path, bench_import.READERS[fmt], unchecked)
+    tables = ("articles", "article_themes", "article_countries", "article_regions")
+    counts = {}
+    for name, db in (("ours", ours / "ours.duckdb"), ("unchecked", unchecked / "tables.duckdb")):
+        con = duckdb.connect(str(db), read_only=True)
+        counts[name] = [con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables]
+        con.close()
+    assert counts["unchecked"] == counts["ours"]
+    assert min(counts["ours"]) > 0
