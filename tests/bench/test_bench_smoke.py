@@ -142,7 +142,7 @@ def test_unchecked_tables_baseline_writes_what_an_import_writes(
     profile_import._stage_and_tables(path, bench_import.READERS[fmt], unchecked)
     tables = ("articles", "article_themes", "article_countries", "article_regions")
     counts = {}
-    for name, db in (("ours", ours / "ours.duckdb"), ("unchecked", unchecked / "tables.duckdb")):
+    for name, db in (("ours", ours / "ours.duckdb"), ("unchecked", unchecked / "target.duckdb")):
         con = duckdb.connect(str(db), read_only=True)
         counts[name] = [con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables]
         con.close()
