@@ -30,7 +30,14 @@ from importers.base import (
     ReadOptions,
     nul_problems,
 )
-from importers.lines import GZIP_MAGIC, MAX_LINE_BYTES, UTF8_BOM, open_maybe_gzip
+from importers.lines import (
+    GZIP_ERRORS,
+    MAX_LINE_BYTES,
+    UTF8_BOM,
+    damaged_gzip,
+    is_gzip,
+    open_maybe_gzip,
+)
 from importers.mapping import Converter, add_constant_theme, from_options, resolve_columns
 from store.load import Staging
 from store.records import Reject
@@ -143,12 +150,6 @@ def simple_line_count(path: Path, block_bytes: int = 16 * 1024 * 1024) -> int | 
     return lines
 
 
-def is_gzip(path: Path) -> bool:
-    """True when the file starts with the gzip magic bytes."""
-    with path.open("rb") as fh:
-        return fh.read(2) == GZIP_MAGIC
-
-
 # DuckDB's reader works on one buffer per thread, and a buffer must be larger than the longest
 # line. Its default for our line limit would be 16 times the limit, 512 MB: one buffer, one thread
 # for any file smaller than that. Just above the limit, a 170 MB file is read on every core
@@ -229,8 +230,17 @@ def _stage_by_query(path: Path, delimiter: str, header: list[str], wanted: list[
 
 def read_table(path: Path, staging: Staging, file_no: int, options: ReadOptions,
                delimiter: str) -> None:
-    """Stream a delimited table into `staging` (CSV with ',' or TSV with a tab)."""
+    """Stream a delimited table into `staging` (CSV with ',' or TSV with a tab); a gzip stream
+    that breaks off fails the file (ImportFormatError), wherever it is read."""
     path = Path(path)
+    try:
+        _read_table(path, staging, file_no, options, delimiter)
+    except GZIP_ERRORS as exc:
+        raise damaged_gzip(path, exc) from exc
+
+
+def _read_table(path: Path, staging: Staging, file_no: int, options: ReadOptions,
+                delimiter: str) -> None:
     name = staging.files[file_no].path if file_no < len(staging.files) else str(path)
     records = _records(path, delimiter)
     first = next(records, None)

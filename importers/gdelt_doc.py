@@ -22,8 +22,9 @@ import polars as pl
 
 from importers.base import BATCH_ROWS, ImportFormatError, OnDuplicate, ReadOptions
 from importers.fips import country_to_iso2, fips_mapping
-from importers.gdelt_gkg import CodeReport, ThemeMapping, open_binary, theme_mapping
+from importers.gdelt_gkg import CodeReport, ThemeMapping, theme_mapping
 from importers.languages import to_iso639_1
+from importers.lines import GZIP_ERRORS, damaged_gzip, open_maybe_gzip
 from store.load import Staging
 from store.records import Reject
 from store.taxonomy import load_region_map
@@ -134,7 +135,7 @@ class DocReport(CodeReport):
 def _rows(path: Path, layout_out: list[Layout]) -> Iterator[tuple[int, list[str]]]:
     """(physical line where the record starts, fields) for every record after the header."""
     try:
-        fh = io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", newline="")
+        fh = io.TextIOWrapper(open_maybe_gzip(path), encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise ImportFormatError(f"{path}: cannot be read ({exc})") from exc
     with fh:
@@ -154,13 +155,15 @@ def _rows(path: Path, layout_out: list[Layout]) -> Iterator[tuple[int, list[str]
                 from exc
         except csv.Error as exc:
             raise ImportFormatError(f"{path}:{start}: unreadable CSV ({exc})") from exc
-        except (OSError, EOFError) as exc:
+        except GZIP_ERRORS as exc:
+            raise damaged_gzip(path, exc) from exc
+        except OSError as exc:
             raise ImportFormatError(f"{path}: cannot be read ({exc})") from exc
 
 
 def _first_bad_utf8_line(path: Path) -> int | None:
     """The physical line holding the first byte sequence that is not UTF-8."""
-    with open_binary(path) as fh:
+    with open_maybe_gzip(path) as fh:
         for number, raw in enumerate(fh, start=1):
             try:
                 raw.decode("utf-8")

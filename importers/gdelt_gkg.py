@@ -9,7 +9,6 @@ their physical line number.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import html
 import re
 import shutil
@@ -18,7 +17,6 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, cast
 
 import duckdb
 import polars as pl
@@ -34,6 +32,7 @@ from importers.base import (
 )
 from importers.fips import fips_table
 from importers.languages import language_table
+from importers.lines import GZIP_ERRORS, damaged_gzip, is_gzip, open_maybe_gzip
 from store.load import Staging
 from store.records import Reject
 from store.taxonomy import load_region_map
@@ -189,26 +188,13 @@ def _install_mapping(con: duckdb.DuckDBPyConnection, mapping: ThemeMapping | Non
 # -- reading ------------------------------------------------------------------------------------
 
 
-def is_gzip(path: Path) -> bool:
-    """True when the file starts with the gzip magic bytes."""
-    with path.open("rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
-
-
-def open_binary(path: Path) -> BinaryIO:
-    """The file's bytes, decompressed when it is gzip-compressed."""
-    if is_gzip(path):
-        return cast(BinaryIO, gzip.open(path, "rb"))
-    return path.open("rb")
-
-
 def _blank_lines(path: Path, chunk_size: int = 16 * 1024 * 1024) -> list[int]:
     """Physical numbers (from 1) of the empty lines, which DuckDB's reader skips."""
     blanks: set[int] = set()
     newlines = 0  # newlines in the file before the current chunk
     carry = b"\n"  # the bytes before the chunk; at the start, a newline that is not in the file
     start = True
-    with open_binary(path) as fh:
+    with open_maybe_gzip(path) as fh:
         while chunk := fh.read(chunk_size):
             text = carry + chunk
             if b"\n\n" in text or b"\n\r\n" in text:
@@ -448,7 +434,7 @@ def _unzipped(path: Path) -> Iterator[Path]:
                 with archive.open(members[0]) as src, target.open("wb") as dst:
                     shutil.copyfileobj(src, dst, 16 * 1024 * 1024)
                 yield target
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, *GZIP_ERRORS) as exc:
         raise ImportFormatError(f"{path}: cannot be unzipped ({exc})") from exc
 
 
@@ -466,7 +452,9 @@ def _batches_of(
     mapping = theme_mapping(options)
     try:
         blanks = _blank_lines(source)
-    except (OSError, EOFError) as exc:
+    except GZIP_ERRORS as exc:
+        raise damaged_gzip(path, exc) from exc
+    except OSError as exc:
         raise ImportFormatError(f"{path}: cannot be read ({exc})") from exc
     params = {"path": str(source), "null": _NULL,
               "compression": "gzip" if is_gzip(source) else "none"}
@@ -483,9 +471,11 @@ def _batches_of(
 
 def _read_head(source: Path, path: Path, size: int = 64 * 1024) -> bytes:
     try:
-        with open_binary(source) as fh:
+        with open_maybe_gzip(source) as fh:
             return fh.read(size)
-    except (OSError, EOFError) as exc:
+    except GZIP_ERRORS as exc:
+        raise damaged_gzip(path, exc) from exc
+    except OSError as exc:
         raise ImportFormatError(f"{path}: cannot be read ({exc})") from exc
 
 

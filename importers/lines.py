@@ -25,6 +25,12 @@ GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
+def is_gzip(path: Path) -> bool:
+    """True when the file starts with the gzip magic bytes."""
+    with path.open("rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
 def open_maybe_gzip(path: Path) -> IO[bytes]:
     """Open a file for binary reading, decompressing it when it starts with the gzip magic."""
     fh = path.open("rb")
@@ -35,13 +41,26 @@ def open_maybe_gzip(path: Path) -> IO[bytes]:
     return fh
 
 
+# What Python's gzip reader raises for a damaged or cut-off stream
+GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
+def damaged_gzip(path: Path, exc: BaseException) -> ImportFormatError:
+    """The error for a file whose gzip stream cannot be read to its end."""
+    return ImportFormatError(f"{path}: damaged gzip data ({exc})")
+
+
 def read_head(path: Path, size: int = 64 * 1024) -> bytes:
-    """The first `size` bytes of the (decompressed) file."""
+    """The first `size` bytes of the (decompressed) file: of a gzip stream that breaks off
+    sooner, what came before the break (its reader then names the damage)."""
+    head = bytearray()
     with open_maybe_gzip(path) as fh:
         try:
-            return fh.read(size)
-        except (OSError, EOFError, zlib.error):
-            return b""
+            while len(head) < size and (block := fh.read(min(size - len(head), 4096))):
+                head += block
+        except (OSError, *GZIP_ERRORS):
+            pass
+    return bytes(head)
 
 
 def _line_number_of(data: bytes, offset: int) -> int:
@@ -102,8 +121,8 @@ def line_batches(
                 yield table
                 if not block:
                     return
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise ImportFormatError(f"{path}: damaged gzip data ({exc})") from exc
+    except GZIP_ERRORS as exc:
+        raise damaged_gzip(path, exc) from exc
 
 
 def _overlong(line: int) -> pa.Table:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from importers import csv_table, gdelt_doc, gdelt_gkg, jsonl, parquet
 from importers.base import ImportFormatError, OnDuplicate, Reader
-from importers.lines import read_head
+from importers.lines import GZIP_ERRORS, read_head
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def _detect_zip(path: Path) -> str | None:
                 return None
             with archive.open(members[0]) as fh:
                 head = fh.read(64 * 1024)
-    except (zipfile.BadZipFile, OSError, EOFError):
+    except (zipfile.BadZipFile, OSError, *GZIP_ERRORS):
         return None
     return "gdelt-gkg" if gdelt_gkg.sniff(head) else None
 

@@ -91,6 +91,19 @@ def gz(data: bytes) -> bytes:
     return gzip.compress(data, mtime=0)
 
 
+def gz_corrupt(data: bytes) -> bytes:
+    """`data` compressed, with 100 bytes of the stream past its first 2 kB flipped."""
+    packed = bytearray(gz(data))
+    assert len(packed) > 2200
+    for i in range(2048, 2148):
+        packed[i] ^= 0x55
+    return bytes(packed)
+
+
+def noise(i: int) -> str:
+    return random.Random(i).randbytes(40).hex()
+
+
 Content = bytes | Callable[[Path], None]
 
 
@@ -199,6 +212,15 @@ CASES = [
          ("id,title,published,themes\nc1,a,2020-01-01,x\nc2,b,2020-01-01,"
           + ";".join(f"t{i}" for i in range(5000)) + "\n").encode(), good=1,
          rejects=((3, "too many themes (5000 > 1000)"),)),
+    Case("csv-gzip-truncated", "t.csv.gz", gz((CSV_HEAD + "".join(
+        f"z{i},{noise(i)},2020-01-01\n" for i in range(2000)
+    )).encode())[:30_000], whole="damaged gzip data"),
+    Case("csv-gzip-magic-only", "t.csv", b"\x1f\x8b", fmt="csv", whole="damaged gzip data"),
+    Case("csv-gzip-trailer-cut", "t.csv", gz((CSV_HEAD + CSV_GOOD).encode())[:-3], fmt="csv",
+         whole="damaged gzip data"),
+    Case("csv-gzip-corrupt", "t.csv", gz_corrupt((CSV_HEAD + "".join(
+        f"z{i},{noise(i)},2020-01-01\n" for i in range(2000))).encode()), fmt="csv",
+         whole="damaged gzip data"),
     # TSV
     Case("tsv-missing-field", "t.tsv", (TSV_HEAD + "t1\tok\t2020-01-01\nt2\tx\n").encode(),
          good=1, rejects=((3, "2 fields where the header has 3"),)),
@@ -208,6 +230,9 @@ CASES = [
     Case("tsv-header-only", "t.tsv", TSV_HEAD.encode()),
     Case("tsv-binary-garbage", "t.tsv", (TSV_HEAD + "t1\tok\t2020-01-01\n").encode() + garbage(),
          fmt="tsv", whole="not UTF-8 text", whole_line=3),
+    Case("tsv-gzip-truncated", "t.tsv", gz((TSV_HEAD + "".join(
+        f"z{i}\t{noise(i)}\t2020-01-01\n" for i in range(2000)
+    )).encode())[:30_000], fmt="tsv", whole="damaged gzip data"),
     # Parquet
     Case("parquet-truncated", "t.parquet",
          parquet_bytes(pa.table(GOOD_PARQUET))[:200], whole="not a readable Parquet file"),
@@ -253,6 +278,12 @@ CASES = [
          (gkg21() + gkg21("20200318104500-2", themes="A" * (40 * MB))).encode(),
          whole="a line longer than 32 MB", whole_line=2),
     # GDELT GKG 1.0
+    Case("gkg21-gzip-corrupt", "t.gkg.csv.gz", gz_corrupt("".join(
+        gkg21(f"20200318104500-{i}", title=noise(i)) for i in range(500)).encode()),
+         fmt="gdelt-gkg", whole="damaged gzip data"),
+    Case("gkg21-gzip-truncated", "t.gkg.csv.gz", gz("".join(
+        gkg21(f"20200318104500-{i}", title=noise(i)) for i in range(2000)).encode())[:30_000],
+         fmt="gdelt-gkg", whole="damaged gzip data"),
     Case("gkg10-february-30", "t.gkg.csv", (gkg10() + gkg10("20210230", url="https://b.example/2")
                                             ).encode(), good=1,
          rejects=((2, 'bad DATE "20210230"'),)),
@@ -267,6 +298,12 @@ CASES = [
     Case("doc-unrepairable-commas", "t.csv",
          (DOC_HEAD + doc() + doc(title="a,b", url="ftp://example.com/2")).encode(), good=1,
          rejects=((3, "13 fields where the header has 12 (commas outside quotes"),)),
+    Case("doc-gzip-corrupt", "t.csv.gz", gz_corrupt((DOC_HEAD + "".join(
+        doc(title=noise(i), url=f"https://example.com/{i}") for i in range(2000))).encode()),
+         fmt="gdelt-doc", whole="damaged gzip data"),
+    Case("doc-gzip-truncated", "t.csv.gz", gz((DOC_HEAD + "".join(
+        doc(title=noise(i), url=f"https://example.com/{i}") for i in range(2000))).encode())[
+        :30_000], fmt="gdelt-doc", whole="damaged gzip data"),
     Case("doc-header-only", "t.csv", DOC_HEAD.encode()),
     Case("doc-nul-byte", "t.csv",
          (DOC_HEAD + doc() + doc(title="a\x00b", url="https://example.com/3")).encode(), good=1,
