@@ -96,21 +96,23 @@ def _connect(*args: Any, **kwargs: Any) -> _Connection:
 
 
 def _staged_then(path: Path, reader: str, work: Path, statements: list[str],
-                 lists_as_text: bool = False) -> None:
+                 for_tables: bool = False) -> None:
     """The reader into a table `staged` of an in-memory database, then `statements` (which
-    write into `target`, a fresh file) in one transaction. With `lists_as_text`, the themes and
-    countries are split at ';' as they are read (CSV holds its lists as text)."""
+    write into `target`, a fresh file) in one transaction. `for_tables` readies what the
+    article tables are made from: CSV's lists split at ';' as they are read, the region map
+    beside them, and UTC for the timestamps."""
     con = duckdb.connect(":memory:")
     con.execute("SET preserve_insertion_order = false")
-    con.execute("SET TimeZone = 'UTC'")
     select = "*"
-    if lists_as_text:
-        select = ("* REPLACE (string_split(themes, ';') AS themes, "
-                  "string_split(countries, ';') AS countries)")
+    if for_tables:
+        con.execute("SET TimeZone = 'UTC'")
+        regions = load_region_map().select(["country", "region"]).to_arrow()
+        con.register("_regions", regions)
+        con.execute("CREATE TABLE region_map AS SELECT * FROM _regions")
+        if reader == "read_csv":
+            select = ("* REPLACE (string_split(themes, ';') AS themes, "
+                      "string_split(countries, ';') AS countries)")
     con.execute(f"CREATE TABLE staged AS SELECT {select} FROM {reader}(?)", [str(path)])
-    regions = load_region_map().select(["country", "region"]).to_arrow()
-    con.register("_regions", regions)
-    con.execute("CREATE TABLE region_map AS SELECT * FROM _regions")
     con.execute("ATTACH $path AS target", {"path": str(work / "target.duckdb")})
     con.execute("BEGIN TRANSACTION")
     for statement in statements:
@@ -142,7 +144,7 @@ _UNCHECKED_TABLES = [
 
 def _stage_and_tables(path: Path, reader: str, work: Path) -> None:
     """The reader into an in-memory database, then the layout's tables written unchecked."""
-    _staged_then(path, reader, work, _UNCHECKED_TABLES, lists_as_text=reader == "read_csv")
+    _staged_then(path, reader, work, _UNCHECKED_TABLES, for_tables=True)
 
 
 def _timed_run(run: Any, path: Path) -> float:

@@ -30,14 +30,7 @@ from importers.base import (
     ReadOptions,
     nul_problems,
 )
-from importers.lines import (
-    GZIP_ERRORS,
-    MAX_LINE_BYTES,
-    UTF8_BOM,
-    damaged_gzip,
-    is_gzip,
-    open_maybe_gzip,
-)
+from importers.lines import MAX_LINE_BYTES, UTF8_BOM, is_gzip, open_maybe_gzip
 from importers.mapping import Converter, add_constant_theme, from_options, resolve_columns
 from store.load import Staging
 from store.records import Reject
@@ -230,17 +223,8 @@ def _stage_by_query(path: Path, delimiter: str, header: list[str], wanted: list[
 
 def read_table(path: Path, staging: Staging, file_no: int, options: ReadOptions,
                delimiter: str) -> None:
-    """Stream a delimited table into `staging` (CSV with ',' or TSV with a tab); a gzip stream
-    that breaks off fails the file (ImportFormatError), wherever it is read."""
+    """Stream a delimited table into `staging` (CSV with ',' or TSV with a tab)."""
     path = Path(path)
-    try:
-        _read_table(path, staging, file_no, options, delimiter)
-    except GZIP_ERRORS as exc:
-        raise damaged_gzip(path, exc) from exc
-
-
-def _read_table(path: Path, staging: Staging, file_no: int, options: ReadOptions,
-                delimiter: str) -> None:
     name = staging.files[file_no].path if file_no < len(staging.files) else str(path)
     records = _records(path, delimiter)
     first = next(records, None)

@@ -24,7 +24,7 @@ from importers.base import BATCH_ROWS, ImportFormatError, OnDuplicate, ReadOptio
 from importers.fips import country_to_iso2, fips_mapping
 from importers.gdelt_gkg import CodeReport, ThemeMapping, theme_mapping
 from importers.languages import to_iso639_1
-from importers.lines import GZIP_ERRORS, damaged_gzip, open_maybe_gzip
+from importers.lines import open_maybe_gzip
 from store.load import Staging
 from store.records import Reject
 from store.taxonomy import load_region_map
@@ -155,8 +155,6 @@ def _rows(path: Path, layout_out: list[Layout]) -> Iterator[tuple[int, list[str]
                 from exc
         except csv.Error as exc:
             raise ImportFormatError(f"{path}:{start}: unreadable CSV ({exc})") from exc
-        except GZIP_ERRORS as exc:
-            raise damaged_gzip(path, exc) from exc
         except OSError as exc:
             raise ImportFormatError(f"{path}: cannot be read ({exc})") from exc
 

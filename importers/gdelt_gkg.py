@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ from importers.base import (
 )
 from importers.fips import fips_table
 from importers.languages import language_table
-from importers.lines import GZIP_ERRORS, damaged_gzip, is_gzip, open_maybe_gzip
+from importers.lines import is_gzip, open_maybe_gzip
 from store.load import Staging
 from store.records import Reject
 from store.taxonomy import load_region_map
@@ -434,7 +435,7 @@ def _unzipped(path: Path) -> Iterator[Path]:
                 with archive.open(members[0]) as src, target.open("wb") as dst:
                     shutil.copyfileobj(src, dst, 16 * 1024 * 1024)
                 yield target
-    except (zipfile.BadZipFile, OSError, *GZIP_ERRORS) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         raise ImportFormatError(f"{path}: cannot be unzipped ({exc})") from exc
 
 
@@ -452,8 +453,6 @@ def _batches_of(
     mapping = theme_mapping(options)
     try:
         blanks = _blank_lines(source)
-    except GZIP_ERRORS as exc:
-        raise damaged_gzip(path, exc) from exc
     except OSError as exc:
         raise ImportFormatError(f"{path}: cannot be read ({exc})") from exc
     params = {"path": str(source), "null": _NULL,
@@ -473,8 +472,6 @@ def _read_head(source: Path, path: Path, size: int = 64 * 1024) -> bytes:
     try:
         with open_maybe_gzip(source) as fh:
             return fh.read(size)
-    except GZIP_ERRORS as exc:
-        raise damaged_gzip(path, exc) from exc
     except OSError as exc:
         raise ImportFormatError(f"{path}: cannot be read ({exc})") from exc
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -28,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from importers.base import BATCH_ROWS, ImportFormatError, OnDuplicate, ReadOptions
-from importers.lines import GZIP_MAGIC, MAX_LINE_BYTES, line_batches, open_maybe_gzip
+from importers.lines import GZIP_MAGIC, MAX_LINE_BYTES, DamagedGzip, line_batches, open_maybe_gzip
 from importers.mapping import add_constant_theme
 from store.load import Staging
 from store.records import Reject
@@ -114,7 +113,7 @@ def _physical_lines(path: Path, block_bytes: int = 8 * 1024 * 1024) -> int:
             while size := fh.readinto(buffer):
                 lines += buffer.count(b"\n", 0, size)
                 last = buffer[size - 1]
-    except (OSError, EOFError, zlib.error):  # damaged gzip data: the careful path names it
+    except (OSError, DamagedGzip):  # the careful path names the damage
         return 0
     return lines + (last != ord("\n"))
 

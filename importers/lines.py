@@ -7,6 +7,7 @@ line keeps its physical number (counted from 1, blank lines included).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import zlib
 from collections.abc import Iterator
@@ -31,23 +32,55 @@ def is_gzip(path: Path) -> bool:
         return fh.read(2) == GZIP_MAGIC
 
 
+class DamagedGzip(ImportFormatError):
+    """A gzip stream that breaks off or is corrupt; the message names the file."""
+
+
+# What Python's gzip reader raises for a damaged or cut-off stream
+_GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
+class _GzipReader(gzip.GzipFile):
+    """A GzipFile whose reads fail with DamagedGzip naming the file, whoever reads it (through
+    a TextIOWrapper, the csv module, line iteration or readinto, which all come here)."""
+
+    def __init__(self, path: Path, fileobj: IO[bytes]) -> None:
+        super().__init__(fileobj=fileobj, mode="rb")
+        self._path = path
+
+    @contextlib.contextmanager
+    def _naming_damage(self) -> Iterator[None]:
+        try:
+            yield
+        except _GZIP_ERRORS as exc:
+            raise DamagedGzip(f"{self._path}: damaged gzip data ({exc})") from exc
+
+    def read(self, size: int | None = -1) -> bytes:
+        with self._naming_damage():
+            return super().read(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        with self._naming_damage():
+            return super().read1(size)
+
+    def peek(self, n: int) -> bytes:
+        with self._naming_damage():
+            return super().peek(n)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        with self._naming_damage():
+            return super().readline(size)
+
+
 def open_maybe_gzip(path: Path) -> IO[bytes]:
-    """Open a file for binary reading, decompressing it when it starts with the gzip magic."""
+    """Open a file for binary reading, decompressing it when it starts with the gzip magic; a
+    damaged gzip stream fails its reads with DamagedGzip."""
     fh = path.open("rb")
     magic = fh.read(2)
     fh.seek(0)
     if magic == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[return-value]
+        return _GzipReader(path, fh)  # type: ignore[return-value]
     return fh
-
-
-# What Python's gzip reader raises for a damaged or cut-off stream
-GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
-
-
-def damaged_gzip(path: Path, exc: BaseException) -> ImportFormatError:
-    """The error for a file whose gzip stream cannot be read to its end."""
-    return ImportFormatError(f"{path}: damaged gzip data ({exc})")
 
 
 def read_head(path: Path, size: int = 64 * 1024) -> bytes:
@@ -58,7 +91,7 @@ def read_head(path: Path, size: int = 64 * 1024) -> bytes:
         try:
             while len(head) < size and (block := fh.read(min(size - len(head), 4096))):
                 head += block
-        except (OSError, *GZIP_ERRORS):
+        except (OSError, DamagedGzip):
             pass
     return bytes(head)
 
@@ -83,46 +116,43 @@ def line_batches(
     carry = b""
     first = True
     skipping = False  # inside a line already known to be too long
-    try:
-        with open_maybe_gzip(path) as fh:
-            while True:
-                block = fh.read(block_bytes)
-                if first:
-                    block = block.removeprefix(UTF8_BOM)
-                    first = False
-                if skipping:
-                    newline = block.find(b"\n")
-                    if block and newline < 0:
-                        continue
-                    yield _overlong(first_line)
-                    first_line += 1
-                    skipping = False
-                    if not block:
-                        return
-                    block = block[newline + 1:]
-                    if not block:
-                        continue
-                data = carry + block if carry else block
-                if not data:
-                    return
-                if block:
-                    cut = data.rfind(b"\n") + 1
-                    if cut == 0:  # one line longer than the block: read on
-                        if len(data) > max_line:
-                            carry, skipping = b"", True
-                        else:
-                            carry = data
-                        continue
-                    carry, data = data[cut:], data[:cut]
-                else:
-                    carry = b""
-                table = _to_table(data, first_line, path, max_line)
-                first_line += table.num_rows
-                yield table
+    with open_maybe_gzip(path) as fh:
+        while True:
+            block = fh.read(block_bytes)
+            if first:
+                block = block.removeprefix(UTF8_BOM)
+                first = False
+            if skipping:
+                newline = block.find(b"\n")
+                if block and newline < 0:
+                    continue
+                yield _overlong(first_line)
+                first_line += 1
+                skipping = False
                 if not block:
                     return
-    except GZIP_ERRORS as exc:
-        raise damaged_gzip(path, exc) from exc
+                block = block[newline + 1:]
+                if not block:
+                    continue
+            data = carry + block if carry else block
+            if not data:
+                return
+            if block:
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:  # one line longer than the block: read on
+                    if len(data) > max_line:
+                        carry, skipping = b"", True
+                    else:
+                        carry = data
+                    continue
+                carry, data = data[cut:], data[:cut]
+            else:
+                carry = b""
+            table = _to_table(data, first_line, path, max_line)
+            first_line += table.num_rows
+            yield table
+            if not block:
+                return
 
 
 def _overlong(line: int) -> pa.Table:

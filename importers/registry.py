@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from importers import csv_table, gdelt_doc, gdelt_gkg, jsonl, parquet
 from importers.base import ImportFormatError, OnDuplicate, Reader
-from importers.lines import GZIP_ERRORS, read_head
+from importers.lines import read_head
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def _detect_zip(path: Path) -> str | None:
                 return None
             with archive.open(members[0]) as fh:
                 head = fh.read(64 * 1024)
-    except (zipfile.BadZipFile, OSError, *GZIP_ERRORS):
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
         return None
     return "gdelt-gkg" if gdelt_gkg.sniff(head) else None
 

@@ -104,6 +104,21 @@ def noise(i: int) -> str:
     return random.Random(i).randbytes(40).hex()
 
 
+# Files that compress poorly, so that cutting or corrupting their gzip stream hits the records
+def _noisy_csv(sep: str) -> bytes:
+    return (CSV_HEAD.replace(",", sep)
+            + "".join(f"z{i}{sep}{noise(i)}{sep}2020-01-01\n" for i in range(2000))).encode()
+
+
+def _noisy_gkg() -> bytes:
+    return "".join(gkg21(f"20200318104500-{i}", title=noise(i)) for i in range(2000)).encode()
+
+
+def _noisy_doc() -> bytes:
+    return (DOC_HEAD + "".join(doc(title=noise(i), url=f"https://example.com/{i}")
+                               for i in range(2000))).encode()
+
+
 Content = bytes | Callable[[Path], None]
 
 
@@ -212,14 +227,12 @@ CASES = [
          ("id,title,published,themes\nc1,a,2020-01-01,x\nc2,b,2020-01-01,"
           + ";".join(f"t{i}" for i in range(5000)) + "\n").encode(), good=1,
          rejects=((3, "too many themes (5000 > 1000)"),)),
-    Case("csv-gzip-truncated", "t.csv.gz", gz((CSV_HEAD + "".join(
-        f"z{i},{noise(i)},2020-01-01\n" for i in range(2000)
-    )).encode())[:30_000], whole="damaged gzip data"),
+    Case("csv-gzip-truncated", "t.csv.gz", gz(_noisy_csv(","))[:30_000],
+         whole="damaged gzip data"),
     Case("csv-gzip-magic-only", "t.csv", b"\x1f\x8b", fmt="csv", whole="damaged gzip data"),
     Case("csv-gzip-trailer-cut", "t.csv", gz((CSV_HEAD + CSV_GOOD).encode())[:-3], fmt="csv",
          whole="damaged gzip data"),
-    Case("csv-gzip-corrupt", "t.csv", gz_corrupt((CSV_HEAD + "".join(
-        f"z{i},{noise(i)},2020-01-01\n" for i in range(2000))).encode()), fmt="csv",
+    Case("csv-gzip-corrupt", "t.csv", gz_corrupt(_noisy_csv(",")), fmt="csv",
          whole="damaged gzip data"),
     # TSV
     Case("tsv-missing-field", "t.tsv", (TSV_HEAD + "t1\tok\t2020-01-01\nt2\tx\n").encode(),
@@ -230,9 +243,8 @@ CASES = [
     Case("tsv-header-only", "t.tsv", TSV_HEAD.encode()),
     Case("tsv-binary-garbage", "t.tsv", (TSV_HEAD + "t1\tok\t2020-01-01\n").encode() + garbage(),
          fmt="tsv", whole="not UTF-8 text", whole_line=3),
-    Case("tsv-gzip-truncated", "t.tsv", gz((TSV_HEAD + "".join(
-        f"z{i}\t{noise(i)}\t2020-01-01\n" for i in range(2000)
-    )).encode())[:30_000], fmt="tsv", whole="damaged gzip data"),
+    Case("tsv-gzip-truncated", "t.tsv", gz(_noisy_csv("\t"))[:30_000], fmt="tsv",
+         whole="damaged gzip data"),
     # Parquet
     Case("parquet-truncated", "t.parquet",
          parquet_bytes(pa.table(GOOD_PARQUET))[:200], whole="not a readable Parquet file"),
@@ -278,12 +290,10 @@ CASES = [
          (gkg21() + gkg21("20200318104500-2", themes="A" * (40 * MB))).encode(),
          whole="a line longer than 32 MB", whole_line=2),
     # GDELT GKG 1.0
-    Case("gkg21-gzip-corrupt", "t.gkg.csv.gz", gz_corrupt("".join(
-        gkg21(f"20200318104500-{i}", title=noise(i)) for i in range(500)).encode()),
-         fmt="gdelt-gkg", whole="damaged gzip data"),
-    Case("gkg21-gzip-truncated", "t.gkg.csv.gz", gz("".join(
-        gkg21(f"20200318104500-{i}", title=noise(i)) for i in range(2000)).encode())[:30_000],
-         fmt="gdelt-gkg", whole="damaged gzip data"),
+    Case("gkg21-gzip-corrupt", "t.gkg.csv.gz", gz_corrupt(_noisy_gkg()), fmt="gdelt-gkg",
+         whole="damaged gzip data"),
+    Case("gkg21-gzip-truncated", "t.gkg.csv.gz", gz(_noisy_gkg())[:30_000], fmt="gdelt-gkg",
+         whole="damaged gzip data"),
     Case("gkg10-february-30", "t.gkg.csv", (gkg10() + gkg10("20210230", url="https://b.example/2")
                                             ).encode(), good=1,
          rejects=((2, 'bad DATE "20210230"'),)),
@@ -298,12 +308,10 @@ CASES = [
     Case("doc-unrepairable-commas", "t.csv",
          (DOC_HEAD + doc() + doc(title="a,b", url="ftp://example.com/2")).encode(), good=1,
          rejects=((3, "13 fields where the header has 12 (commas outside quotes"),)),
-    Case("doc-gzip-corrupt", "t.csv.gz", gz_corrupt((DOC_HEAD + "".join(
-        doc(title=noise(i), url=f"https://example.com/{i}") for i in range(2000))).encode()),
-         fmt="gdelt-doc", whole="damaged gzip data"),
-    Case("doc-gzip-truncated", "t.csv.gz", gz((DOC_HEAD + "".join(
-        doc(title=noise(i), url=f"https://example.com/{i}") for i in range(2000))).encode())[
-        :30_000], fmt="gdelt-doc", whole="damaged gzip data"),
+    Case("doc-gzip-corrupt", "t.csv.gz", gz_corrupt(_noisy_doc()), fmt="gdelt-doc",
+         whole="damaged gzip data"),
+    Case("doc-gzip-truncated", "t.csv.gz", gz(_noisy_doc())[:30_000], fmt="gdelt-doc",
+         whole="damaged gzip data"),
     Case("doc-header-only", "t.csv", DOC_HEAD.encode()),
     Case("doc-nul-byte", "t.csv",
          (DOC_HEAD + doc() + doc(title="a\x00b", url="https://example.com/3")).encode(), good=1,
