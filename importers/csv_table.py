@@ -32,6 +32,7 @@ from importers.base import (
 )
 from importers.lines import MAX_LINE_BYTES, UTF8_BOM, is_gzip, open_maybe_gzip
 from importers.mapping import Converter, add_constant_theme, from_options, resolve_columns
+from store.db import QUERY_ERRORS
 from store.load import Staging
 from store.records import Reject
 
@@ -172,7 +173,7 @@ def _fast_batches(path: Path, delimiter: str, header: list[str], wanted: list[st
     source = _duckdb_source(path, delimiter, len(header))
     try:
         count = con.sql(f"SELECT count(*) FROM {source}", params=params).fetchall()[0][0]
-    except duckdb.Error:
+    except QUERY_ERRORS:
         con.close()
         return None
     if count != expected:
@@ -194,7 +195,7 @@ def _fast_batches(path: Path, delimiter: str, header: list[str], wanted: list[st
                 )
                 line += n
                 yield table
-        except duckdb.Error as exc:
+        except QUERY_ERRORS as exc:
             raise ImportFormatError(f"{path}: cannot be read ({exc})") from exc
         finally:
             con.close()

@@ -34,6 +34,7 @@ from importers.base import (
 from importers.fips import fips_table
 from importers.languages import language_table
 from importers.lines import is_gzip, open_maybe_gzip
+from store.db import QUERY_ERRORS
 from store.load import Staging
 from store.records import Reject
 from store.taxonomy import load_region_map
@@ -462,7 +463,7 @@ def _batches_of(
     try:
         for batch in con.sql(query, params=params).to_arrow_reader(BATCH_ROWS):
             yield batch, blanks
-    except duckdb.Error as exc:
+    except QUERY_ERRORS as exc:
         raise ImportFormatError(_describe_error(path, ver, exc)) from exc
     finally:
         con.close()

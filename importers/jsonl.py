@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from importers.base import BATCH_ROWS, ImportFormatError, OnDuplicate, ReadOptions
 from importers.lines import GZIP_MAGIC, MAX_LINE_BYTES, DamagedGzip, line_batches, open_maybe_gzip
 from importers.mapping import add_constant_theme
+from store.db import QUERY_ERRORS
 from store.load import Staging
 from store.records import Reject
 
@@ -291,7 +292,7 @@ def typed_batches(path: Path) -> Iterator[tuple[pa.Table, list[int]]]:
             for i, batch in enumerate(result.to_batches(BATCH_ROWS)):
                 yield pa.Table.from_batches([batch], schema=result.schema), overlong if not i \
                     else []
-    except duckdb.Error as exc:
+    except QUERY_ERRORS as exc:
         raise ImportFormatError(f"{path}: cannot be read as JSON lines ({exc})") from exc
     finally:
         con.close()

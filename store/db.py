@@ -21,6 +21,11 @@ import duckdb
 
 from store import schema, taxonomy
 
+# What a query over a file's contents raises when it fails. DuckDB's Python binding raises
+# UnicodeDecodeError instead of its own error when the message quotes the file's text cut inside a
+# character (a JSON transform error on a line of multi-byte characters does).
+QUERY_ERRORS = (duckdb.Error, UnicodeDecodeError)
+
 DEFAULT_LOCK_TIMEOUT = 30.0
 LOCK_TIMEOUT_ENV = "SOFTPOWER_LOCK_TIMEOUT"
 

@@ -498,7 +498,7 @@ class Staging:
             con.execute(sql, params).fetchall()
         except duckdb.InterruptException:
             raise
-        except duckdb.Error:  # the failed statement inserted nothing
+        except db.QUERY_ERRORS:  # the failed statement inserted nothing
             return None
         finally:
             con.execute("SET preserve_insertion_order = false")
@@ -532,7 +532,7 @@ class Staging:
             )
         except duckdb.InterruptException:
             raise
-        except duckdb.Error:
+        except db.QUERY_ERRORS:
             return False
         finally:
             con.execute("SET preserve_insertion_order = false")

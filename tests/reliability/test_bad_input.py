@@ -190,6 +190,11 @@ CASES = [
     Case("jsonl-5000-themes", "t.jsonl",
          (GOOD + rec(themes=[f"t{i}" for i in range(5000)])).encode(), good=1,
          rejects=((2, "too many themes (5000 > 1000)"),)),
+    # DuckDB's reader quotes this line in its error cut inside a character, and its Python
+    # binding then raised UnicodeDecodeError (found by the fuzz test)
+    Case("jsonl-error-cut-in-a-character", "t.jsonl", (GOOD + '{"themes": {"00000000\\u001f'
+         + "\\r" * 4 + "\\u0080" * 7 + '\\u0800\\ud800\\udc00": "\\u0800"}}\n').encode(),
+         good=1, rejects=((2, 'missing required field "title"'),)),
     Case("jsonl-empty", "t.jsonl", b"", fmt="jsonl"),
     Case("jsonl-gzip-truncated", "t.jsonl.gz", gz("".join(
         rec(id=f"z{i}", title=random.Random(i).randbytes(40).hex()) for i in range(2000)
